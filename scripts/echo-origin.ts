@@ -1,0 +1,78 @@
+/**
+ * A demo and test origin: answers every request with what it received (method, path, query,
+ * headers, body size and SHA-256) and counts requests per first path segment, so a test can
+ * prove that a refused request never reached it.
+ */
+import { createHash } from 'node:crypto';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface EchoOrigin {
+  readonly url: string;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+export async function startEchoOrigin(port = 0): Promise<EchoOrigin> {
+  const hits = new Map<string, number>();
+  const held = new Map<string, ServerResponse>();
+
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://origin.local');
+    const segment = url.pathname.split('/')[1] ?? '';
+
+    if (segment === '__stats') {
+      const id = url.pathname.split('/')[2] ?? '';
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ hits: hits.get(id) ?? 0 }));
+      return;
+    }
+    if (segment === '__release') {
+      const id = url.pathname.split('/')[2] ?? '';
+      held.get(id)?.end('second\n');
+      held.delete(id);
+      res.writeHead(204).end();
+      return;
+    }
+    hits.set(segment, (hits.get(segment) ?? 0) + 1);
+
+    if (url.pathname.endsWith('/held-stream')) {
+      // Sends one chunk, then waits for /__release/<segment>: a proxy that buffers never shows the first chunk.
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('first\n');
+      held.set(segment, res);
+      return;
+    }
+    if (url.pathname.endsWith('/redirect')) {
+      res.writeHead(302, { location: '/elsewhere' }).end();
+      return;
+    }
+
+    const hash = createHash('sha256');
+    let bodyBytes = 0;
+    for await (const chunk of req) {
+      bodyBytes += (chunk as Buffer).length;
+      hash.update(chunk as Buffer);
+    }
+    res.writeHead(200, { 'content-type': 'application/json', 'x-origin': 'echo' }).end(
+      JSON.stringify({
+        method: req.method,
+        path: url.pathname,
+        query: url.search,
+        headers: req.headers,
+        bodyBytes,
+        bodySha256: hash.digest('hex'),
+      }),
+    );
+  });
+
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    server,
+    async close() {
+      for (const res of held.values()) res.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,27 @@
+import { MAX_TOKEN_LENGTH_BYTES } from '../constants.ts';
+import { VerifierError } from '../errors.ts';
+
+/** RFC 6750 §2.1: `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/**
+ * Reads the bearer token from an `Authorization` header value (`null` when absent).
+ * The scheme is case-insensitive (RFC 9110 §11.1). `Headers` joins repeated headers with
+ * ", ", and a b64token can hold neither a comma nor a space, so two values are caught here too.
+ */
+export function extractBearerToken(authorization: string | null): string {
+  if (authorization === null) throw new VerifierError('missing_token');
+  const match = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+)(?:[ ]+(.*))?$/.exec(authorization.trim());
+  if (!match) throw new VerifierError('malformed_authorization');
+  const [, scheme = '', credentials] = match;
+  if (scheme.toLowerCase() !== 'bearer') {
+    if (authorization.includes(',') && /,\s*bearer\b/i.test(authorization)) {
+      throw new VerifierError('malformed_authorization');
+    }
+    throw new VerifierError('unsupported_scheme');
+  }
+  if (credentials === undefined || credentials.length === 0) throw new VerifierError('malformed_authorization');
+  if (credentials.length > MAX_TOKEN_LENGTH_BYTES) throw new VerifierError('token_too_large');
+  if (!B64TOKEN.test(credentials)) throw new VerifierError('malformed_authorization');
+  return credentials;
+}

@@ -1,0 +1,76 @@
+import type { JWTPayload } from 'jose';
+import type { Config } from '../config.ts';
+import { VerifierError } from '../errors.ts';
+import { consoleLogger, type Logger } from '../log.ts';
+import { createJwksResolver, type JwksResolver, type ResolverIo } from '../jwks/resolver.ts';
+import { findRule, isCorsPreflight } from '../policy/route-policy.ts';
+import { authorizeScopes } from './authorize.ts';
+import { extractBearerToken } from './extract-token.ts';
+import { verifyToken } from './verify-token.ts';
+
+/** What a verified request carries on to the origin and to `c.var.auth`. */
+export interface AuthResult {
+  /** The token's `sub`, when it has one. */
+  readonly subject: string | undefined;
+  /** The verified payload. */
+  readonly claims: JWTPayload;
+}
+
+export interface VerifierDeps {
+  /** Clock in epoch milliseconds. Default `Date.now`. */
+  readonly now?: () => number;
+  /** Structured log sink. Default: one JSON line per event on `console.log`. */
+  readonly log?: Logger;
+  /** Fetch used for discovery and JWKS. Default: the global `fetch`. */
+  readonly fetch?: typeof fetch;
+}
+
+export interface Verifier {
+  readonly config: Config;
+  /**
+   * `null` when the request needs no token (public route, CORS preflight); the verified result
+   * otherwise. Throws `VerifierError` for every refusal.
+   */
+  authenticate(request: Request, io: ResolverIo): Promise<AuthResult | null>;
+  /** Refreshes every issuer's keys into all tiers (for the scheduled handler). */
+  refreshKeys(io: ResolverIo): Promise<void>;
+}
+
+/** Built once per isolate: the resolvers it holds are the in-memory key cache. */
+export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifier {
+  const now = deps.now ?? Date.now;
+  const log = deps.log ?? consoleLogger;
+  const resolvers: JwksResolver[] = config.issuers.map((issuer) =>
+    createJwksResolver({
+      issuer: issuer.issuer,
+      jwksUri: issuer.jwksUri,
+      ttlSeconds: issuer.jwksCacheTtlSeconds,
+      cooldownSeconds: issuer.jwksRefreshCooldownSeconds,
+      now,
+      log,
+      ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    }),
+  );
+
+  return {
+    config,
+    async authenticate(request, io) {
+      if (isCorsPreflight(request)) return null;
+      const rule = findRule(config.rules, new URL(request.url).pathname);
+      // The config always ends with a catch-all rule; a gap would be a bug, and a bug must fail closed.
+      if (!rule) throw new VerifierError('internal_error');
+      if (rule.access === 'public') return null;
+      const issuer = config.issuers[rule.issuer];
+      const resolver = resolvers[rule.issuer];
+      if (!issuer || !resolver) throw new VerifierError('internal_error');
+
+      const token = extractBearerToken(request.headers.get('authorization'));
+      const claims = await verifyToken(token, issuer, (header) => resolver.getKey(header, io), now());
+      authorizeScopes(claims, rule.requiredScopes);
+      return { subject: typeof claims.sub === 'string' ? claims.sub : undefined, claims };
+    },
+    async refreshKeys(io) {
+      await Promise.all(resolvers.map((resolver) => resolver.refresh(io)));
+    },
+  };
+}

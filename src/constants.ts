@@ -1,0 +1,74 @@
+/**
+ * Defaults and hard limits. Units are in the names; each limit says why it exists.
+ */
+
+/** Default accepted `alg` values: asymmetric only. `none` and HS* can never be configured (RFC 8725 §3.1, §3.2). */
+export const DEFAULT_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'EdDSA',
+] as const;
+
+/** Every algorithm the verifier can check against a public key from a JWKS. */
+export const SUPPORTED_ALGORITHMS: readonly string[] = [...DEFAULT_ALGORITHMS, 'ES512'];
+
+/** Tolerated clock difference for `exp`, `nbf` and `iat`. */
+export const DEFAULT_CLOCK_SKEW_SECONDS = 60;
+
+/** How long a fetched JWKS is fresh when the issuer says nothing shorter. */
+export const DEFAULT_JWKS_CACHE_TTL_SECONDS = 600;
+
+/** KV rejects an `expirationTtl` under 60 s, and a fresher JWKS than that only multiplies issuer fetches. */
+export const MIN_JWKS_CACHE_TTL_SECONDS = 60;
+
+/** A configured TTL above a day would keep a revoked key in use for too long. */
+export const MAX_JWKS_CACHE_TTL_SECONDS = 86_400;
+
+/** Least time between two issuer fetches forced by unknown `kid`s, per JWKS URI. */
+export const DEFAULT_JWKS_REFRESH_COOLDOWN_SECONDS = 30;
+
+/**
+ * How long a cached JWKS may still be used after its TTL when the issuer cannot be reached
+ * (stale-if-error). After this, requests get 503 rather than keys that may have been revoked.
+ */
+export const JWKS_MAX_STALE_SECONDS = 86_400;
+
+/** An issuer that does not answer in this time is treated as down. */
+export const JWKS_FETCH_TIMEOUT_MS = 5_000;
+
+/**
+ * A request waiting on a refresh started by another request gives up after this and decides
+ * with what it has: on Workers a promise owned by another request can hang once that request
+ * ends (panva/jose#355, #509).
+ */
+export const SHARED_REFRESH_WAIT_MS = JWKS_FETCH_TIMEOUT_MS + 500;
+
+/** Real key sets are a few KB; the cap stops a hostile or broken issuer from exhausting memory. */
+export const JWKS_MAX_SIZE_BYTES = 512 * 1024;
+
+/** Issuers publish a handful of keys; more than this is treated as an attack or a mistake. */
+export const JWKS_MAX_KEYS = 100;
+
+/** Discovery documents are small; same reasoning as the JWKS cap. */
+export const DISCOVERY_MAX_SIZE_BYTES = 256 * 1024;
+
+/** NIST SP 800-131A: RSA keys under 2048 bits are no longer acceptable for signatures. */
+export const RSA_MIN_MODULUS_BITS = 2048;
+
+/** Verifying with a huge modulus costs CPU on every request; no issuer uses more than this. */
+export const RSA_MAX_MODULUS_BITS = 8192;
+
+/** Access tokens are a few KB; anything larger is refused before any parsing. */
+export const MAX_TOKEN_LENGTH_BYTES = 16 * 1024;
+
+/** How long a client should wait before retrying when the issuer's keys are unavailable. */
+export const JWKS_UNAVAILABLE_RETRY_AFTER_SECONDS = 30;
+
+/** Default realm in the `WWW-Authenticate` challenge. */
+export const DEFAULT_REALM = 'api';

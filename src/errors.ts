@@ -1,0 +1,100 @@
+/**
+ * Every way a request can fail, each with a stable `code` that maps to exactly one HTTP
+ * response. The table is the public contract: tests and callers branch on `code`.
+ */
+
+type OAuthError = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+
+interface ErrorSpec {
+  readonly status: number;
+  /** RFC 6750 §3.1 error; absent for "no credentials" (§3.1: no error code then). */
+  readonly oauthError?: OAuthError;
+  /** Whether the response carries a Bearer challenge. */
+  readonly challenge: boolean;
+  /** Fixed text: never built from client input, only RFC 6750 NQSCHAR characters. */
+  readonly description: string;
+}
+
+export const ERROR_SPECS = {
+  missing_token: { status: 401, challenge: true, description: 'authentication required' },
+  unsupported_scheme: { status: 401, challenge: true, description: 'Bearer authentication required' },
+  malformed_authorization: {
+    status: 400,
+    oauthError: 'invalid_request',
+    challenge: true,
+    description: 'malformed Authorization header',
+  },
+  token_too_large: { status: 401, oauthError: 'invalid_token', challenge: true, description: 'token too large' },
+  malformed_token: { status: 401, oauthError: 'invalid_token', challenge: true, description: 'malformed token' },
+  alg_not_allowed: {
+    status: 401,
+    oauthError: 'invalid_token',
+    challenge: true,
+    description: 'signing algorithm not allowed',
+  },
+  unknown_kid: { status: 401, oauthError: 'invalid_token', challenge: true, description: 'signing key not found' },
+  bad_signature: {
+    status: 401,
+    oauthError: 'invalid_token',
+    challenge: true,
+    description: 'signature verification failed',
+  },
+  token_expired: { status: 401, oauthError: 'invalid_token', challenge: true, description: 'token expired' },
+  token_not_yet_valid: {
+    status: 401,
+    oauthError: 'invalid_token',
+    challenge: true,
+    description: 'token not yet valid',
+  },
+  wrong_issuer: { status: 401, oauthError: 'invalid_token', challenge: true, description: 'issuer mismatch' },
+  wrong_audience: { status: 401, oauthError: 'invalid_token', challenge: true, description: 'audience mismatch' },
+  invalid_claims: { status: 401, oauthError: 'invalid_token', challenge: true, description: 'invalid claims' },
+  insufficient_scope: {
+    status: 403,
+    oauthError: 'insufficient_scope',
+    challenge: true,
+    description: 'insufficient scope',
+  },
+  config_invalid: { status: 500, challenge: false, description: 'verifier misconfigured' },
+  internal_error: { status: 500, challenge: false, description: 'internal error' },
+  jwks_unavailable: { status: 503, challenge: false, description: 'signing keys unavailable' },
+  origin_unreachable: { status: 502, challenge: false, description: 'origin unreachable' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_SPECS;
+
+export class VerifierError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+
+  /** `detail` is for logs and problem bodies only when it comes from our own config, never from the token. */
+  constructor(
+    code: ErrorCode,
+    readonly detail?: string,
+    options?: ErrorOptions,
+  ) {
+    super(detail ? `${ERROR_SPECS[code].description}: ${detail}` : ERROR_SPECS[code].description, options);
+    this.name = 'VerifierError';
+    this.code = code;
+    this.status = ERROR_SPECS[code].status;
+  }
+}
+
+/** A configuration problem: names the variable so the operator can fix it. */
+export class ConfigError extends VerifierError {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super('config_invalid', `${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** 403 `insufficient_scope`; the challenge names the scopes the route needs (RFC 6750 §3). */
+export class InsufficientScopeError extends VerifierError {
+  constructor(readonly requiredScope: string) {
+    super('insufficient_scope');
+    this.name = 'InsufficientScopeError';
+  }
+}

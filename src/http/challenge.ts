@@ -1,0 +1,23 @@
+export interface ChallengeParams {
+  readonly realm: string;
+  readonly error?: string | undefined;
+  readonly errorDescription?: string | undefined;
+  readonly scope?: string | undefined;
+}
+
+/**
+ * One RFC 6750 §3 Bearer challenge with quoted values. Inputs are our own fixed strings and
+ * validated config; any `"` or `\` is escaped anyway (RFC 9110 §5.6.4 quoted-pair) so a value
+ * can never break out of its parameter.
+ */
+export function buildChallenge({ realm, error, errorDescription, scope }: ChallengeParams): string {
+  const params = [`realm=${quote(realm)}`];
+  if (error) params.push(`error=${quote(error)}`);
+  if (error && errorDescription) params.push(`error_description=${quote(errorDescription)}`);
+  if (scope) params.push(`scope=${quote(scope)}`);
+  return `Bearer ${params.join(', ')}`;
+}
+
+function quote(value: string): string {
+  return `"${value.replace(/[\\"]/g, '\\$&').replace(/[^\x20-\x7E]/g, '')}"`;
+}

@@ -1,0 +1,41 @@
+import { JWKS_UNAVAILABLE_RETRY_AFTER_SECONDS } from '../constants.ts';
+import { ERROR_SPECS, InsufficientScopeError, VerifierError } from '../errors.ts';
+import { buildChallenge } from './challenge.ts';
+
+
+/**
+ * The one place an error becomes a response: status, RFC 6750 challenge and an RFC 9457
+ * problem body all come from the error's `code`, so they can never disagree.
+ */
+export function errorResponse(error: unknown, realm: string): Response {
+  const failure = error instanceof VerifierError ? error : new VerifierError('internal_error');
+  const spec = ERROR_SPECS[failure.code];
+  const oauthError = 'oauthError' in spec ? spec.oauthError : undefined;
+  const headers = new Headers({
+    'content-type': 'application/problem+json',
+    'cache-control': 'no-store',
+  });
+  if (spec.challenge) {
+    headers.set(
+      'www-authenticate',
+      buildChallenge({
+        realm,
+        error: oauthError,
+        errorDescription: spec.description,
+        scope: failure instanceof InsufficientScopeError ? failure.requiredScope : undefined,
+      }),
+    );
+  }
+  if (failure.code === 'jwks_unavailable') headers.set('retry-after', String(JWKS_UNAVAILABLE_RETRY_AFTER_SECONDS));
+
+  const body = {
+    type: `urn:edge-verifier:error:${failure.code}`,
+    title: spec.description,
+    status: spec.status,
+    code: failure.code,
+    ...(oauthError ? { error: oauthError } : {}),
+    // Only configuration problems carry detail: it names the variable and holds nothing from the client.
+    ...(failure.code === 'config_invalid' && failure.detail ? { detail: failure.detail } : {}),
+  };
+  return new Response(JSON.stringify(body), { status: spec.status, headers });
+}

@@ -1,0 +1,56 @@
+import { createApp, type GatewayApp } from './app.ts';
+import { parseConfig } from './config.ts';
+import type { Env } from './env.ts';
+import { VerifierError } from './errors.ts';
+import { errorResponse } from './http/problem.ts';
+import { consoleLogger } from './log.ts';
+import { DEFAULT_REALM } from './constants.ts';
+
+type Built = GatewayApp | VerifierError;
+
+/**
+ * Gateways built in this isolate, by their variables: config is parsed once, and the
+ * verifier's memory tier survives across requests. Keyed by the variables' values rather
+ * than the env object so that a new env object with the same settings reuses the cache.
+ */
+const built = new Map<string, Built>();
+let lastEnv: Env | undefined;
+let lastBuilt: Built | undefined;
+
+function gatewayFor(env: Env): Built {
+  if (env === lastEnv && lastBuilt) return lastBuilt;
+  const { JWKS_CACHE: _kv, ...vars } = env;
+  const key = JSON.stringify(vars);
+  let entry = built.get(key);
+  if (!entry) {
+    try {
+      entry = createApp(parseConfig(vars));
+    } catch (error) {
+      entry = error instanceof VerifierError ? error : new VerifierError('internal_error');
+      consoleLogger('config_invalid', { error: entry.message });
+    }
+    built.set(key, entry);
+  }
+  lastEnv = env;
+  lastBuilt = entry;
+  return entry;
+}
+
+export default {
+  fetch(request, env, ctx) {
+    const gateway = gatewayFor(env);
+    if (gateway instanceof VerifierError) {
+      consoleLogger('request_refused', { code: gateway.code, error: gateway.message });
+      return errorResponse(gateway, DEFAULT_REALM);
+    }
+    return gateway.app.fetch(request, env, ctx);
+  },
+
+  scheduled(_controller, env, ctx) {
+    const gateway = gatewayFor(env);
+    if (gateway instanceof VerifierError) return;
+    ctx.waitUntil(
+      gateway.verifier.refreshKeys({ kv: env.JWKS_CACHE, cache: caches.default, waitUntil: (p) => ctx.waitUntil(p) }),
+    );
+  },
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,234 @@
+import type { JWSHeaderParameters } from 'jose';
+import {
+  JWKS_FETCH_TIMEOUT_MS,
+  JWKS_MAX_SIZE_BYTES,
+  JWKS_MAX_STALE_SECONDS,
+  MIN_JWKS_CACHE_TTL_SECONDS,
+  SHARED_REFRESH_WAIT_MS,
+} from '../constants.ts';
+import { VerifierError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { discoverJwksUri } from './discovery.ts';
+import { fetchJson } from './fetch-json.ts';
+import { createKeyIndex, type KeyIndex } from './key-index.ts';
+import { parseJwks } from './parse-jwks.ts';
+import { hashKeys, type JwksRecord } from './record.ts';
+import { createCacheApiStore } from './store-cache-api.ts';
+import { createKvStore } from './store-kv.ts';
+import type { TierStore } from './tier-store.ts';
+
+/** Per-request handles: the bindings may differ between requests, the resolver's state does not. */
+export interface ResolverIo {
+  readonly kv: KVNamespace | undefined;
+  readonly cache: Cache | undefined;
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+export interface JwksResolverOptions {
+  readonly issuer: string;
+  /** `undefined`: discover from the issuer's metadata. */
+  readonly jwksUri: string | undefined;
+  readonly ttlSeconds: number;
+  readonly cooldownSeconds: number;
+  readonly now: () => number;
+  readonly log: Logger;
+  readonly fetch?: typeof fetch;
+}
+
+export interface JwksResolver {
+  /** The verification key for a token header; throws `unknown_kid` or `jwks_unavailable`. */
+  getKey(header: JWSHeaderParameters, io: ResolverIo): Promise<CryptoKey>;
+  /** Fetches from the issuer now and writes every tier (the scheduled refresh). */
+  refresh(io: ResolverIo): Promise<void>;
+}
+
+interface LoadedSet {
+  readonly record: JwksRecord;
+  readonly index: KeyIndex;
+}
+
+/**
+ * One key source's cache, built once per isolate: its closure state is the memory tier.
+ * Lookups go memory → Cache API → KV → issuer. Past its TTL a set is served while a
+ * background refresh runs, and for up to `JWKS_MAX_STALE_SECONDS` while the issuer fails.
+ * Every issuer fetch, whatever caused it, starts a cooldown during which an unknown `kid`
+ * cannot cause another, so a flood of made-up kids costs one fetch per cooldown.
+ */
+export function createJwksResolver(options: JwksResolverOptions): JwksResolver {
+  const { now, log } = options;
+  const cacheKey = options.jwksUri ?? `discovery:${options.issuer}`;
+  const ttlMs = options.ttlSeconds * 1000;
+  const cooldownMs = options.cooldownSeconds * 1000;
+
+  let loaded: LoadedSet | undefined;
+  /** Hash of the set KV is known to hold, so unchanged sets are not rewritten (KV: ~1 write/s per key). */
+  let kvHash: string | undefined;
+  let inflight: Promise<LoadedSet> | undefined;
+  let lastIssuerFetchAt = Number.NEGATIVE_INFINITY;
+  let discovered: { readonly uri: string; readonly at: number } | undefined;
+
+  function tiers(io: ResolverIo): { cache?: TierStore; kv?: TierStore } {
+    return {
+      ...(io.cache ? { cache: createCacheApiStore(io.cache, log) } : {}),
+      ...(io.kv ? { kv: createKvStore(io.kv, log) } : {}),
+    };
+  }
+
+  /** An older concurrent load must never replace a newer set; an unchanged set keeps its imported keys. */
+  function install(record: JwksRecord): LoadedSet {
+    if (loaded && loaded.record.fetchedAt > record.fetchedAt) return loaded;
+    const index = loaded && loaded.record.hash === record.hash ? loaded.index : createKeyIndex(record.keys);
+    loaded = { record, index };
+    if (!options.jwksUri) discovered = { uri: record.jwksUri, at: record.fetchedAt };
+    return loaded;
+  }
+
+  async function currentJwksUri(): Promise<string> {
+    if (options.jwksUri) return options.jwksUri;
+    if (discovered && now() - discovered.at < ttlMs) return discovered.uri;
+    const uri = await discoverJwksUri(options.issuer, options.fetch);
+    discovered = { uri, at: now() };
+    return uri;
+  }
+
+  function keepSeconds(record: JwksRecord): number {
+    return record.ttlSeconds + JWKS_MAX_STALE_SECONDS;
+  }
+
+  async function fetchFromIssuer(io: ResolverIo): Promise<LoadedSet> {
+    lastIssuerFetchAt = now();
+    const jwksUri = await currentJwksUri();
+    const { body, maxAgeSeconds } = await fetchJson(jwksUri, {
+      timeoutMs: JWKS_FETCH_TIMEOUT_MS,
+      maxBytes: JWKS_MAX_SIZE_BYTES,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+    const keys = parseJwks(body, log);
+    const record: JwksRecord = {
+      jwksUri,
+      keys,
+      fetchedAt: now(),
+      // The issuer may shorten our TTL with max-age, never lengthen it, and never below KV's floor.
+      ttlSeconds: Math.min(options.ttlSeconds, Math.max(maxAgeSeconds ?? options.ttlSeconds, MIN_JWKS_CACHE_TTL_SECONDS)),
+      hash: await hashKeys(keys),
+    };
+    log('jwks_fetched', { jwksUri, keys: keys.length, changed: record.hash !== loaded?.record.hash });
+    const { cache, kv } = tiers(io);
+    if (cache) io.waitUntil(cache.put(cacheKey, record, keepSeconds(record)));
+    if (kv && record.hash !== kvHash) {
+      kvHash = record.hash;
+      io.waitUntil(kv.put(cacheKey, record, keepSeconds(record)));
+    }
+    return install(record);
+  }
+
+  async function loadCold(io: ResolverIo): Promise<LoadedSet> {
+    const { cache, kv } = tiers(io);
+    const fromCache = await cache?.get(cacheKey);
+    if (fromCache) return install(fromCache);
+    const fromKv = await kv?.get(cacheKey);
+    if (fromKv) {
+      kvHash = fromKv.hash;
+      if (cache) io.waitUntil(cache.put(cacheKey, fromKv, keepSeconds(fromKv)));
+      return install(fromKv);
+    }
+    try {
+      return await fetchFromIssuer(io);
+    } catch (error) {
+      log('jwks_unavailable', { issuer: options.issuer, reason: String(error) });
+      throw new VerifierError('jwks_unavailable', undefined, { cause: error });
+    }
+  }
+
+  /** Concurrent requests share one load instead of each fetching. */
+  function shared(start: () => Promise<LoadedSet>): Promise<LoadedSet> {
+    if (inflight) return waitForShared(inflight);
+    const load = start().finally(() => {
+      if (inflight === load) inflight = undefined;
+    });
+    inflight = load;
+    return load;
+  }
+
+  /**
+   * A promise created by another request can hang on Workers once that request ends
+   * (panva/jose#355, #509), so a waiter gives up after a bound and uses what it has.
+   */
+  async function waitForShared(load: Promise<LoadedSet>): Promise<LoadedSet> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const fallback = new Promise<LoadedSet>((resolve, reject) => {
+      timer = setTimeout(() => {
+        if (inflight === load) inflight = undefined;
+        if (loaded) resolve(loaded);
+        else reject(new VerifierError('jwks_unavailable'));
+      }, SHARED_REFRESH_WAIT_MS);
+    });
+    try {
+      return await Promise.race([load, fallback]);
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+    }
+  }
+
+  function refreshInBackground(io: ResolverIo): void {
+    if (inflight || now() - lastIssuerFetchAt < cooldownMs) return;
+    io.waitUntil(
+      shared(() => fetchFromIssuer(io)).catch((error) => {
+        log('jwks_refresh_failed', { issuer: options.issuer, reason: String(error), servingStale: true });
+      }),
+    );
+  }
+
+  function findKey(set: LoadedSet, header: JWSHeaderParameters): Promise<CryptoKey | undefined> {
+    return set.index.find(header).catch((error) => {
+      log('jwks_key_import_failed', { reason: String(error) });
+      return undefined;
+    });
+  }
+
+  async function currentSet(io: ResolverIo): Promise<LoadedSet> {
+    const set = loaded ?? (await shared(() => loadCold(io)));
+    const age = now() - set.record.fetchedAt;
+    if (age < set.record.ttlSeconds * 1000) return set;
+    if (age < (set.record.ttlSeconds + JWKS_MAX_STALE_SECONDS) * 1000) {
+      refreshInBackground(io);
+      return set;
+    }
+    // Too old to trust even as a fallback: keys may have been revoked since.
+    try {
+      return await shared(() => fetchFromIssuer(io));
+    } catch (error) {
+      log('jwks_unavailable', { issuer: options.issuer, reason: String(error) });
+      throw new VerifierError('jwks_unavailable', undefined, { cause: error });
+    }
+  }
+
+  return {
+    async getKey(header, io) {
+      let set = await currentSet(io);
+      const key = await findKey(set, header);
+      if (key) return key;
+      if (inflight) {
+        set = await waitForShared(inflight).catch(() => set);
+      } else if (now() - lastIssuerFetchAt >= cooldownMs) {
+        set = await shared(() => fetchFromIssuer(io)).catch((error) => {
+          log('jwks_refresh_failed', { issuer: options.issuer, reason: String(error), servingStale: true });
+          return set;
+        });
+      } else {
+        throw new VerifierError('unknown_kid');
+      }
+      const refreshed = await findKey(set, header);
+      if (refreshed) return refreshed;
+      throw new VerifierError('unknown_kid');
+    },
+
+    async refresh(io) {
+      try {
+        await shared(() => fetchFromIssuer(io));
+      } catch (error) {
+        log('jwks_refresh_failed', { issuer: options.issuer, reason: String(error), servingStale: loaded !== undefined });
+      }
+    },
+  };
+}

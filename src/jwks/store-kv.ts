@@ -1,0 +1,31 @@
+import { MIN_JWKS_CACHE_TTL_SECONDS } from '../constants.ts';
+import type { Logger } from '../log.ts';
+import { parseRecord } from './record.ts';
+import type { TierStore } from './tier-store.ts';
+
+const KEY_PREFIX = 'jwks:v1:';
+
+/** Workers KV: global and eventually consistent; the tier a cold data centre falls back to. */
+export function createKvStore(kv: KVNamespace, log: Logger): TierStore {
+  return {
+    name: 'kv',
+    async get(key) {
+      try {
+        return parseRecord(await kv.get(KEY_PREFIX + key, 'json'));
+      } catch (error) {
+        log('jwks_tier_error', { tier: 'kv', op: 'get', error: String(error) });
+        return undefined;
+      }
+    },
+    async put(key, record, keepSeconds) {
+      try {
+        await kv.put(KEY_PREFIX + key, JSON.stringify(record), {
+          // KV refuses an expirationTtl under 60 s.
+          expirationTtl: Math.max(keepSeconds, MIN_JWKS_CACHE_TTL_SECONDS),
+        });
+      } catch (error) {
+        log('jwks_tier_error', { tier: 'kv', op: 'put', error: String(error) });
+      }
+    },
+  };
+}

@@ -1,0 +1,27 @@
+import type { AuthResult } from '../auth/verifier.ts';
+import { VerifierError } from '../errors.ts';
+import { originRequestHeaders } from './headers.ts';
+
+/** The origin URL for a request: ORIGIN's base path, then the request's path and query. */
+export function originUrl(origin: string, requestUrl: string): string {
+  const { pathname, search } = new URL(requestUrl);
+  return `${origin}${pathname}${search}`;
+}
+
+/**
+ * Sends the request on with its method and body streamed as they arrive, and returns the
+ * origin's response as is, also streamed. Redirects go back to the client untouched.
+ */
+export async function forwardToOrigin(request: Request, origin: string, auth: AuthResult | null): Promise<Response> {
+  const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
+  try {
+    return await fetch(originUrl(origin, request.url), {
+      method: request.method,
+      headers: originRequestHeaders(request.headers, auth),
+      body: hasBody ? request.body : null,
+      redirect: 'manual',
+    });
+  } catch (error) {
+    throw new VerifierError('origin_unreachable', undefined, { cause: error });
+  }
+}
