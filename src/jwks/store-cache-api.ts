@@ -6,8 +6,12 @@ import type { TierStore } from './tier-store.ts';
 const CACHE_KEY_BASE = 'https://jwks-cache.edge-verifier.invalid/v1/';
 
 /** The data centre's Cache API (`caches.default`): about a millisecond, shared by its isolates. */
+export function cacheApiUrl(key: string): string {
+  return CACHE_KEY_BASE + encodeURIComponent(key);
+}
+
 export function createCacheApiStore(cache: Cache, log: Logger): TierStore {
-  const requestFor = (key: string) => new Request(CACHE_KEY_BASE + encodeURIComponent(key));
+  const requestFor = (key: string) => new Request(cacheApiUrl(key));
   return {
     name: 'cache_api',
     async get(key) {

@@ -3,7 +3,9 @@ import type { Logger } from '../log.ts';
 import { parseRecord } from './record.ts';
 import type { TierStore } from './tier-store.ts';
 
-const KEY_PREFIX = 'jwks:v1:';
+export function kvKey(key: string): string {
+  return `jwks:v1:${key}`;
+}
 
 /** Workers KV: global and eventually consistent; the tier a cold data centre falls back to. */
 export function createKvStore(kv: KVNamespace, log: Logger): TierStore {
@@ -11,7 +13,7 @@ export function createKvStore(kv: KVNamespace, log: Logger): TierStore {
     name: 'kv',
     async get(key) {
       try {
-        return parseRecord(await kv.get(KEY_PREFIX + key, 'json'));
+        return parseRecord(await kv.get(kvKey(key), 'json'));
       } catch (error) {
         log('jwks_tier_error', { tier: 'kv', op: 'get', error: String(error) });
         return undefined;
@@ -19,7 +21,7 @@ export function createKvStore(kv: KVNamespace, log: Logger): TierStore {
     },
     async put(key, record, keepSeconds) {
       try {
-        await kv.put(KEY_PREFIX + key, JSON.stringify(record), {
+        await kv.put(kvKey(key), JSON.stringify(record), {
           // KV refuses an expirationTtl under 60 s.
           expirationTtl: Math.max(keepSeconds, MIN_JWKS_CACHE_TTL_SECONDS),
         });

@@ -1,0 +1,81 @@
+import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
+import { inject } from 'vitest';
+
+export const AUDIENCE = 'https://api.example.test';
+
+export interface TestKey {
+  readonly kid: string;
+  readonly alg: string;
+  readonly privateKey: CryptoKey;
+  readonly publicJwk: JWK;
+}
+
+export async function makeKey(alg: string, kid = `${alg.toLowerCase()}-${crypto.randomUUID().slice(0, 8)}`): Promise<TestKey> {
+  const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
+  return { kid, alg, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
+}
+
+export interface MintOptions {
+  readonly key?: TestKey;
+  /** Claims merged over the defaults; `undefined` values remove a default claim. */
+  readonly claims?: Record<string, unknown>;
+  /** Header members merged over `{ alg, kid }`. */
+  readonly header?: Record<string, unknown>;
+  /** Token time in epoch seconds. Default: now. */
+  readonly at?: number;
+}
+
+/**
+ * One tenant of the loopback dev issuer: a real HTTP issuer of its own (discovery, JWKS,
+ * counters, failure modes). The private keys stay in the test, which signs tokens with jose.
+ */
+export class TestIssuer {
+  readonly id = crypto.randomUUID().slice(0, 12);
+  readonly url = `${inject('issuerUrl')}/t/${this.id}`;
+  readonly jwksUri = `${this.url}/jwks`;
+
+  private constructor(public keys: TestKey[]) {}
+
+  static async create(algs: string[] = ['RS256']): Promise<TestIssuer> {
+    const issuer = new TestIssuer(await Promise.all(algs.map((alg) => makeKey(alg))));
+    await issuer.publish();
+    return issuer;
+  }
+
+  get key(): TestKey {
+    return this.keys[0] as TestKey;
+  }
+
+  /** Serves these keys (or any JWKS document) from now on. */
+  async publish(document: unknown = { keys: this.keys.map((k) => k.publicJwk) }, cacheControl?: string): Promise<void> {
+    const query = cacheControl ? `?cache-control=${encodeURIComponent(cacheControl)}` : '';
+    const response = await fetch(`${this.jwksUri}${query}`, { method: 'PUT', body: JSON.stringify(document) });
+    if (response.status !== 204) throw new Error(`publish failed: ${response.status}`);
+  }
+
+  async setMode(mode: 'ok' | 'error500' | 'hang' | 'html' | 'redirect-offhost' | 'redirect-samehost' | 'huge'): Promise<void> {
+    await fetch(`${this.url}/mode`, { method: 'PUT', body: mode });
+  }
+
+  async stats(): Promise<{ jwksFetches: number; discoveryFetches: number }> {
+    return (await fetch(`${this.url}/stats`)).json();
+  }
+
+  async mint(options: MintOptions = {}): Promise<string> {
+    const key = options.key ?? this.key;
+    const at = options.at ?? Math.floor(Date.now() / 1000);
+    const claims: Record<string, unknown> = {
+      iss: this.url,
+      aud: AUDIENCE,
+      sub: 'user-1',
+      iat: at,
+      exp: at + 300,
+      scope: 'read write',
+      ...options.claims,
+    };
+    for (const [name, value] of Object.entries(claims)) if (value === undefined) delete claims[name];
+    return new SignJWT(claims as JWTPayload)
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, ...options.header } as { alg: string })
+      .sign(key.privateKey);
+  }
+}

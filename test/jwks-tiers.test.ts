@@ -1,0 +1,93 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { TestIssuer } from './helpers/issuer.ts';
+import { TestOrigin } from './helpers/origin.ts';
+import { clearTiers, readCacheApi, readKv, recordFor, seedCacheApi, seedKv } from './helpers/tiers.ts';
+import { bearer, ClockedGateway, callWorker, varsFor } from './helpers/worker.ts';
+
+beforeEach(() => {
+  vi.spyOn(console, 'log').mockImplementation(() => {});
+});
+
+describe('JWKS cache tiers', () => {
+  it('a cold isolate fetches once and fills memory, the Cache API and KV', async () => {
+    const issuer = await TestIssuer.create();
+    const vars = varsFor(issuer, new TestOrigin());
+    expect(await readKv(issuer.jwksUri)).toBeUndefined();
+    expect(await readCacheApi(issuer.jwksUri)).toBeUndefined();
+
+    expect((await callWorker(bearer(await issuer.mint()), vars)).status).toBe(200);
+    expect((await issuer.stats()).jwksFetches).toBe(1);
+
+    const kvRecord = await readKv(issuer.jwksUri);
+    const cacheRecord = await readCacheApi(issuer.jwksUri);
+    expect(kvRecord?.keys.map((k) => k.kid)).toEqual([issuer.key.kid]);
+    expect(cacheRecord?.keys.map((k) => k.kid)).toEqual([issuer.key.kid]);
+    expect(cacheRecord?.hash).toBe(kvRecord?.hash);
+
+    // With both shared tiers emptied, only isolate memory can still hold the key.
+    await clearTiers(issuer.jwksUri);
+    expect((await callWorker(bearer(await issuer.mint()), vars)).status).toBe(200);
+    expect((await issuer.stats()).jwksFetches).toBe(1);
+    expect(await readKv(issuer.jwksUri)).toBeUndefined();
+  });
+
+  it('a KV-only hit serves without any issuer fetch and fills the Cache API', async () => {
+    const issuer = await TestIssuer.create();
+    await seedKv(await recordFor(issuer));
+    const gateway = new ClockedGateway(varsFor(issuer, new TestOrigin()));
+
+    expect((await gateway.call(bearer(await issuer.mint()))).status).toBe(200);
+    expect((await issuer.stats()).jwksFetches).toBe(0);
+    expect((await readCacheApi(issuer.jwksUri))?.keys.map((k) => k.kid)).toEqual([issuer.key.kid]);
+  });
+
+  it('a Cache API hit serves without any issuer fetch or KV write', async () => {
+    const issuer = await TestIssuer.create();
+    await seedCacheApi(await recordFor(issuer));
+    const gateway = new ClockedGateway(varsFor(issuer, new TestOrigin()));
+
+    expect((await gateway.call(bearer(await issuer.mint()))).status).toBe(200);
+    expect((await issuer.stats()).jwksFetches).toBe(0);
+    expect(await readKv(issuer.jwksUri)).toBeUndefined();
+  });
+
+  it('a new isolate reuses what another isolate stored instead of fetching', async () => {
+    const issuer = await TestIssuer.create();
+    const vars = varsFor(issuer, new TestOrigin());
+    expect((await new ClockedGateway(vars).call(bearer(await issuer.mint()))).status).toBe(200);
+    expect((await new ClockedGateway(vars).call(bearer(await issuer.mint()))).status).toBe(200);
+    expect((await issuer.stats()).jwksFetches).toBe(1);
+  });
+
+  it('writes KV again only when a refetch changed the key set', async () => {
+    const issuer = await TestIssuer.create();
+    const gateway = new ClockedGateway(varsFor(issuer, new TestOrigin()));
+    expect((await gateway.call(bearer(await issuer.mint()))).status).toBe(200);
+    const first = await readKv(issuer.jwksUri);
+
+    // Same keys after the TTL: the refetch must not rewrite KV (fetchedAt would change if it did).
+    gateway.advance(601);
+    expect((await gateway.call(bearer(await issuer.mint({ at: gateway.nowSeconds })))).status).toBe(200);
+    expect((await issuer.stats()).jwksFetches).toBe(2);
+    expect((await readKv(issuer.jwksUri))?.fetchedAt).toBe(first?.fetchedAt);
+    expect((await readCacheApi(issuer.jwksUri))?.fetchedAt).toBe(gateway.nowMs);
+
+    // A rotated set is written.
+    const { makeKey } = await import('./helpers/issuer.ts');
+    issuer.keys.push(await makeKey('ES256'));
+    await issuer.publish();
+    gateway.advance(601);
+    expect((await gateway.call(bearer(await issuer.mint({ at: gateway.nowSeconds })))).status).toBe(200);
+    expect((await readKv(issuer.jwksUri))?.keys).toHaveLength(2);
+  });
+
+  it('ignores a corrupt KV entry and fetches from the issuer', async () => {
+    const issuer = await TestIssuer.create();
+    const { env } = await import('cloudflare:workers');
+    const { kvKey } = await import('../src/jwks/store-kv.ts');
+    await (env as { JWKS_CACHE: KVNamespace }).JWKS_CACHE.put(kvKey(issuer.jwksUri), '{"keys":"nope"}');
+    const gateway = new ClockedGateway(varsFor(issuer, new TestOrigin()));
+    expect((await gateway.call(bearer(await issuer.mint()))).status).toBe(200);
+    expect((await issuer.stats()).jwksFetches).toBe(1);
+  });
+});
