@@ -14,6 +14,8 @@ interface Tenant {
   jwks: unknown;
   cacheControl: string | undefined;
   mode: JwksMode;
+  /** Which metadata document the tenant publishes: OpenID Connect Discovery or only RFC 8414. */
+  metadata: 'oidc' | 'rfc8414';
   jwksFetches: number;
   discoveryFetches: number;
   signing?: { key: CryptoKey; kid: string; alg: string };
@@ -35,7 +37,7 @@ export async function startDevIssuer(port = 0): Promise<DevIssuer> {
   const tenant = (id: string): Tenant => {
     let found = tenants.get(id);
     if (!found) {
-      found = { jwks: { keys: [] }, cacheControl: undefined, mode: 'ok', jwksFetches: 0, discoveryFetches: 0 };
+      found = { jwks: { keys: [] }, cacheControl: undefined, mode: 'ok', metadata: 'oidc', jwksFetches: 0, discoveryFetches: 0 };
       tenants.set(id, found);
     }
     return found;
@@ -49,6 +51,14 @@ export async function startDevIssuer(port = 0): Promise<DevIssuer> {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', base());
+    // RFC 8414 §3.1: the well-known segment comes before the issuer's path.
+    const rfc8414 = /^\/\.well-known\/oauth-authorization-server\/t\/([A-Za-z0-9_-]+)$/.exec(url.pathname);
+    if (req.method === 'GET' && rfc8414) {
+      const t = tenant(rfc8414[1] as string);
+      if (t.metadata !== 'rfc8414') return json(res, 404, { error: 'not_found' });
+      t.discoveryFetches++;
+      return json(res, 200, metadata(`${base()}/t/${rfc8414[1]}`));
+    }
     const match = /^\/t\/([A-Za-z0-9_-]+)(\/.*)?$/.exec(url.pathname);
     if (!match) return json(res, 404, { error: 'not_found' });
     const id = match[1] as string;
@@ -56,14 +66,13 @@ export async function startDevIssuer(port = 0): Promise<DevIssuer> {
     const t = tenant(id);
     const issuer = `${base()}/t/${id}`;
 
-    if (req.method === 'GET' && rest === '/.well-known/openid-configuration') {
+    if (req.method === 'GET' && rest === '/.well-known/openid-configuration' && t.metadata === 'oidc') {
       t.discoveryFetches++;
-      return json(res, 200, {
-        issuer,
-        jwks_uri: `${issuer}/jwks`,
-        token_endpoint: `${issuer}/token`,
-        id_token_signing_alg_values_supported: ['RS256'],
-      });
+      return json(res, 200, metadata(issuer));
+    }
+    if (req.method === 'PUT' && rest === '/metadata') {
+      t.metadata = (await readBody(req)) === 'rfc8414' ? 'rfc8414' : 'oidc';
+      return json(res, 204);
     }
     if (req.method === 'GET' && rest === '/jwks') {
       t.jwksFetches++;
@@ -151,6 +160,15 @@ export async function startDevIssuer(port = 0): Promise<DevIssuer> {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
+  };
+}
+
+function metadata(issuer: string) {
+  return {
+    issuer,
+    jwks_uri: `${issuer}/jwks`,
+    token_endpoint: `${issuer}/token`,
+    id_token_signing_alg_values_supported: ['RS256'],
   };
 }
 

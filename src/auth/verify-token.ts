@@ -44,6 +44,7 @@ function joseErrorCode(error: unknown): ErrorCode {
   if (error instanceof errors.JWTExpired) return 'token_expired';
   if (error instanceof errors.JWTClaimValidationFailed) {
     switch (error.claim) {
+      // Missing or different: either way the token was not issued by our issuer for us.
       case 'iss':
         return 'wrong_issuer';
       case 'aud':

@@ -1,4 +1,4 @@
-import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
 import { inject } from 'vitest';
 
 export const AUDIENCE = 'https://api.example.test';
@@ -13,6 +13,12 @@ export interface TestKey {
 export async function makeKey(alg: string, kid = `${alg.toLowerCase()}-${crypto.randomUUID().slice(0, 8)}`): Promise<TestKey> {
   const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
   return { kid, alg, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
+}
+
+/** The same key pair, re-imported to sign with another algorithm of its family (RS256 → PS256). */
+export async function withAlg(key: TestKey, alg: string): Promise<TestKey> {
+  const { alg: _alg, ...privateJwk } = await exportJWK(key.privateKey);
+  return { ...key, alg, privateKey: (await importJWK(privateJwk, alg)) as CryptoKey };
 }
 
 export interface MintOptions {
@@ -55,6 +61,11 @@ export class TestIssuer {
 
   async setMode(mode: 'ok' | 'error500' | 'hang' | 'html' | 'redirect-offhost' | 'redirect-samehost' | 'huge'): Promise<void> {
     await fetch(`${this.url}/mode`, { method: 'PUT', body: mode });
+  }
+
+  /** Publish metadata only at the RFC 8414 location, as a plain OAuth server would. */
+  async useRfc8414Metadata(): Promise<void> {
+    await fetch(`${this.url}/metadata`, { method: 'PUT', body: 'rfc8414' });
   }
 
   async stats(): Promise<{ jwksFetches: number; discoveryFetches: number }> {

@@ -1,0 +1,91 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { makeKey, TestIssuer, withAlg } from './helpers/issuer.ts';
+import { TestOrigin } from './helpers/origin.ts';
+import { bearer, callWorker, varsFor } from './helpers/worker.ts';
+
+beforeEach(() => {
+  vi.spyOn(console, 'log').mockImplementation(() => {});
+});
+
+async function code(response: Response): Promise<string | undefined> {
+  return response.status === 200 ? undefined : ((await response.json()) as { code: string }).code;
+}
+
+describe('signing algorithms', () => {
+  it.each(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'])(
+    'accepts a valid %s token by default',
+    async (alg) => {
+      const issuer = await TestIssuer.create([alg]);
+      const origin = new TestOrigin();
+      const response = await callWorker(bearer(await issuer.mint()), varsFor(issuer, origin));
+      expect(response.status).toBe(200);
+      expect(await origin.hits()).toBe(1);
+    },
+  );
+
+  it('accepts ES512 only when configured', async () => {
+    const issuer = await TestIssuer.create(['ES512']);
+    const token = await issuer.mint();
+    expect(await code(await callWorker(bearer(token), varsFor(issuer, new TestOrigin())))).toBe('alg_not_allowed');
+    const response = await callWorker(bearer(token), varsFor(issuer, new TestOrigin(), { ALGORITHMS: 'ES512' }));
+    expect(response.status).toBe(200);
+  });
+
+  it('refuses an algorithm left out of ALGORITHMS before looking up any key', async () => {
+    const issuer = await TestIssuer.create(['ES256']);
+    const response = await callWorker(bearer(await issuer.mint()), varsFor(issuer, new TestOrigin(), { ALGORITHMS: 'RS256' }));
+    expect(await code(response)).toBe('alg_not_allowed');
+    expect((await issuer.stats()).jwksFetches).toBe(0);
+  });
+
+  it('refuses a header alg that differs from the key’s own alg', async () => {
+    // The key says RS256; a PS256 signature made with the same RSA key must not verify.
+    const issuer = await TestIssuer.create(['RS256']);
+    const ps = await withAlg(issuer.key, 'PS256');
+    const response = await callWorker(bearer(await issuer.mint({ key: ps })), varsFor(issuer, new TestOrigin()));
+    expect(await code(response)).toBe('unknown_kid');
+  });
+
+  it('lets a key without alg verify any algorithm of its own family only', async () => {
+    const issuer = await TestIssuer.create(['RS256']);
+    const { alg: _alg, ...noAlg } = issuer.key.publicJwk;
+    await issuer.publish({ keys: [noAlg] });
+    const vars = varsFor(issuer, new TestOrigin());
+    expect((await callWorker(bearer(await issuer.mint({ key: await withAlg(issuer.key, 'PS256') })), vars)).status).toBe(200);
+    // An EC header alg naming this RSA key's kid finds no fitting key.
+    const ec = await makeKey('ES256', issuer.key.kid);
+    expect(await code(await callWorker(bearer(await issuer.mint({ key: ec })), vars))).toBe('unknown_kid');
+  });
+
+  it('refuses alg none and HS256 even when ALGORITHMS is misconfigured to allow them', async () => {
+    const issuer = await TestIssuer.create(['RS256']);
+    for (const ALGORITHMS of ['none', 'HS256', 'RS256,hs512']) {
+      const response = await callWorker(bearer(await issuer.mint()), varsFor(issuer, new TestOrigin(), { ALGORITHMS }));
+      expect(response.status).toBe(500);
+      expect(await code(response)).toBe('config_invalid');
+    }
+  });
+
+  it('refuses an unsigned alg none token', async () => {
+    const issuer = await TestIssuer.create(['RS256']);
+    const encode = (value: object) => btoa(JSON.stringify(value)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+    const now = Math.floor(Date.now() / 1000);
+    const token = `${encode({ alg: 'none', kid: issuer.key.kid })}.${encode({ iss: issuer.url, aud: 'https://api.example.test', exp: now + 60 })}.`;
+    const response = await callWorker(bearer(token), varsFor(issuer, new TestOrigin()));
+    expect(response.status).toBe(401);
+    expect(await code(response)).toBe('alg_not_allowed');
+  });
+
+  it('verifies a token without kid when exactly one key fits', async () => {
+    const issuer = await TestIssuer.create(['RS256', 'ES256']);
+    const vars = varsFor(issuer, new TestOrigin());
+    const token = await issuer.mint({ header: { kid: undefined } });
+    expect((await callWorker(bearer(token), vars)).status).toBe(200);
+  });
+
+  it('refuses a token without kid when several keys fit', async () => {
+    const issuer = await TestIssuer.create(['RS256', 'RS256']);
+    const token = await issuer.mint({ header: { kid: undefined } });
+    expect(await code(await callWorker(bearer(token), varsFor(issuer, new TestOrigin())))).toBe('unknown_kid');
+  });
+});

@@ -1,0 +1,127 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { parseConfig } from '../src/config.ts';
+import type { Env } from '../src/env.ts';
+import { ConfigError } from '../src/errors.ts';
+import { TestIssuer } from './helpers/issuer.ts';
+import { TestOrigin } from './helpers/origin.ts';
+import { bearer, callWorker, varsFor } from './helpers/worker.ts';
+
+const base: Env = {
+  ISSUER: 'https://issuer.example/',
+  AUDIENCE: 'https://api.example',
+  ORIGIN: 'https://origin.example',
+};
+
+function problem(vars: Env): string {
+  try {
+    parseConfig(vars);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).variable;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('fills every default', () => {
+    const config = parseConfig(base);
+    expect(config.issuers).toEqual([
+      {
+        issuer: 'https://issuer.example/',
+        audiences: ['https://api.example'],
+        jwksUri: undefined,
+        algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'],
+        clockSkewSeconds: 60,
+        jwksCacheTtlSeconds: 600,
+        jwksRefreshCooldownSeconds: 30,
+      },
+    ]);
+    expect(config.rules).toEqual([{ path: 'any', access: 'required', issuer: 0, requiredScopes: [] }]);
+    expect(config.origin).toBe('https://origin.example');
+    expect(config.realm).toBe('api');
+  });
+
+  it('reads lists, numbers and public paths', () => {
+    const config = parseConfig({
+      ...base,
+      AUDIENCE: ' a , b,,',
+      ALGORITHMS: 'ES256, EdDSA',
+      REQUIRED_SCOPES: ' read  write ',
+      CLOCK_SKEW_SECONDS: '5',
+      JWKS_CACHE_TTL_SECONDS: '120',
+      JWKS_REFRESH_COOLDOWN_SECONDS: '10',
+      PUBLIC_PATHS: '/health, /public/*',
+      ORIGIN: 'https://origin.example/base/',
+      REALM: 'my api',
+    });
+    expect(config.issuers[0]).toMatchObject({
+      audiences: ['a', 'b'],
+      algorithms: ['ES256', 'EdDSA'],
+      clockSkewSeconds: 5,
+      jwksCacheTtlSeconds: 120,
+      jwksRefreshCooldownSeconds: 10,
+    });
+    expect(config.rules).toEqual([
+      { path: { exact: '/health' }, access: 'public' },
+      { path: { prefix: '/public/' }, access: 'public' },
+      { path: 'any', access: 'required', issuer: 0, requiredScopes: ['read', 'write'] },
+    ]);
+    expect(config.origin).toBe('https://origin.example/base');
+    expect(config.realm).toBe('my api');
+  });
+
+  it.each<[string, Env]>([
+    ['ISSUER', { ...base, ISSUER: undefined }],
+    ['ISSUER', { ...base, ISSUER: 'not a url' }],
+    ['ISSUER', { ...base, ISSUER: 'http://issuer.example' }],
+    ['AUDIENCE', { ...base, AUDIENCE: ' , ' }],
+    ['ORIGIN', { ...base, ORIGIN: undefined }],
+    ['ORIGIN', { ...base, ORIGIN: 'ftp://origin.example' }],
+    ['ORIGIN', { ...base, ORIGIN: 'https://origin.example/?a=b' }],
+    ['JWKS_URI', { ...base, JWKS_URI: 'http://keys.example/jwks' }],
+    ['JWKS_URI', { ...base, JWKS_URI: 'http://127.0.0.1.evil.example/jwks' }],
+    ['ALGORITHMS', { ...base, ALGORITHMS: 'none' }],
+    ['ALGORITHMS', { ...base, ALGORITHMS: 'HS256' }],
+    ['ALGORITHMS', { ...base, ALGORITHMS: 'RS1' }],
+    ['CLOCK_SKEW_SECONDS', { ...base, CLOCK_SKEW_SECONDS: '-1' }],
+    ['CLOCK_SKEW_SECONDS', { ...base, CLOCK_SKEW_SECONDS: '1.5' }],
+    ['JWKS_CACHE_TTL_SECONDS', { ...base, JWKS_CACHE_TTL_SECONDS: '59' }],
+    ['JWKS_REFRESH_COOLDOWN_SECONDS', { ...base, JWKS_REFRESH_COOLDOWN_SECONDS: '0' }],
+    ['PUBLIC_PATHS', { ...base, PUBLIC_PATHS: 'health' }],
+    ['PUBLIC_PATHS', { ...base, PUBLIC_PATHS: '/a*b' }],
+    ['REQUIRED_SCOPES', { ...base, REQUIRED_SCOPES: 'read "admin"' }],
+    ['REALM', { ...base, REALM: 'a"b' }],
+  ])('names %s when it is invalid', (variable, vars) => {
+    expect(problem(vars)).toBe(variable);
+  });
+
+  it('allows http key sources on loopback hosts only', () => {
+    for (const host of ['localhost', '127.0.0.1', '[::1]', '127.1.2.3']) {
+      expect(() => parseConfig({ ...base, ISSUER: `http://${host}:8080/`, JWKS_URI: `http://${host}:8080/jwks` })).not.toThrow();
+    }
+  });
+});
+
+describe('a misconfigured Worker', () => {
+  beforeEach(() => {
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+  });
+
+  it('answers every request with 500 problem+json naming the variable, logs it, and forwards nothing', async () => {
+    const issuer = await TestIssuer.create();
+    const origin = new TestOrigin();
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const vars = varsFor(issuer, origin, { AUDIENCE: '' });
+    for (const request of [bearer(await issuer.mint()), new Request('https://api.example.test/health')]) {
+      const response = await callWorker(request, vars);
+      expect(response.status).toBe(500);
+      expect(response.headers.get('content-type')).toBe('application/problem+json');
+      expect(response.headers.get('www-authenticate')).toBeNull();
+      const body = (await response.json()) as { code: string; detail: string };
+      expect(body.code).toBe('config_invalid');
+      expect(body.detail).toContain('AUDIENCE');
+    }
+    expect(await origin.hits()).toBe(0);
+    expect(log.mock.calls.some(([line]) => String(line).includes('config_invalid') && String(line).includes('AUDIENCE'))).toBe(true);
+  });
+});

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { extractBearerToken } from '../src/auth/extract-token.ts';
+import { VerifierError } from '../src/errors.ts';
+
+function codeOf(header: string | null): string {
+  try {
+    extractBearerToken(header);
+    return 'ok';
+  } catch (error) {
+    return (error as VerifierError).code;
+  }
+}
+
+describe('Authorization header parsing (RFC 6750 §2.1)', () => {
+  it('returns the token of a Bearer header, with the scheme in any case', () => {
+    expect(extractBearerToken('Bearer abc.def-ghi_jkl~+/==')).toBe('abc.def-ghi_jkl~+/==');
+    expect(extractBearerToken('bearer a.b.c')).toBe('a.b.c');
+    expect(extractBearerToken('BEARER   a.b.c')).toBe('a.b.c');
+  });
+
+  it.each([
+    [null, 'missing_token'],
+    ['Basic dXNlcjpwYXNz', 'unsupported_scheme'],
+    ['DPoP a.b.c', 'unsupported_scheme'],
+    ['Bearer', 'malformed_authorization'],
+    ['Bearer ', 'malformed_authorization'],
+    ['', 'malformed_authorization'],
+    ['Bearer a.b.c, Bearer d.e.f', 'malformed_authorization'],
+    ['Basic eA==, Bearer d.e.f', 'malformed_authorization'],
+    ['Bearer a b', 'malformed_authorization'],
+    ['Bearer a\tb', 'malformed_authorization'],
+    ['Bearer a=b', 'malformed_authorization'],
+    ['Bearer "a.b.c"', 'malformed_authorization'],
+    ['Bearer\ta.b.c', 'malformed_authorization'],
+    [`Bearer ${'a'.repeat(16 * 1024 + 1)}`, 'token_too_large'],
+  ])('%j gives %s', (header, code) => {
+    expect(codeOf(header)).toBe(code);
+  });
+
+  it('throws VerifierError only', () => {
+    expect(() => extractBearerToken('Bearer')).toThrow(VerifierError);
+  });
+});
