@@ -37,7 +37,14 @@ export async function startDevIssuer(port = 0): Promise<DevIssuer> {
   const tenant = (id: string): Tenant => {
     let found = tenants.get(id);
     if (!found) {
-      found = { jwks: { keys: [] }, cacheControl: undefined, mode: 'ok', metadata: 'oidc', jwksFetches: 0, discoveryFetches: 0 };
+      found = {
+        jwks: { keys: [] },
+        cacheControl: undefined,
+        mode: 'ok',
+        metadata: 'oidc',
+        jwksFetches: 0,
+        discoveryFetches: 0,
+      };
       tenants.set(id, found);
     }
     return found;
@@ -109,7 +116,8 @@ export async function startDevIssuer(port = 0): Promise<DevIssuer> {
   function serveJwks(res: ServerResponse, t: Tenant, url: URL): void {
     switch (t.mode) {
       case 'error500':
-        return json(res, 500, { error: 'server_error' });
+        json(res, 500, { error: 'server_error' });
+        return;
       case 'hang':
         hanging.add(res);
         res.on('close', () => hanging.delete(res));
@@ -118,7 +126,9 @@ export async function startDevIssuer(port = 0): Promise<DevIssuer> {
         res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Login</body></html>');
         return;
       case 'redirect-offhost':
-        res.writeHead(302, { location: `http://localhost:${(server.address() as AddressInfo).port}${url.pathname}` }).end();
+        res
+          .writeHead(302, { location: `http://localhost:${(server.address() as AddressInfo).port}${url.pathname}` })
+          .end();
         return;
       case 'redirect-samehost':
         t.mode = 'ok';
@@ -131,7 +141,8 @@ export async function startDevIssuer(port = 0): Promise<DevIssuer> {
       default: {
         const headers: Record<string, string> = {};
         if (t.cacheControl) headers['cache-control'] = t.cacheControl;
-        return json(res, 200, t.jwks, headers);
+        json(res, 200, t.jwks, headers);
+        return;
       }
     }
   }

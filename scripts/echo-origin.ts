@@ -54,14 +54,18 @@ export async function startEchoOrigin(port = 0): Promise<EchoOrigin> {
       hash.update(chunk as Buffer);
     }
     res.writeHead(200, { 'content-type': 'application/json', 'x-origin': 'echo' }).end(
-      JSON.stringify({
-        method: req.method,
-        path: url.pathname,
-        query: url.search,
-        headers: req.headers,
-        bodyBytes,
-        bodySha256: hash.digest('hex'),
-      }),
+      JSON.stringify(
+        {
+          method: req.method,
+          path: url.pathname,
+          query: url.search,
+          headers: req.headers,
+          bodyBytes,
+          bodySha256: hash.digest('hex'),
+        },
+        null,
+        2,
+      ),
     );
   });
 

@@ -136,10 +136,16 @@ function parseAlgorithms(text: string | undefined): readonly string[] {
   const algorithms = list(text, ',');
   for (const alg of algorithms) {
     if (alg.toLowerCase() === 'none' || /^HS/i.test(alg)) {
-      throw new ConfigError('ALGORITHMS', `must not contain ${alg.toLowerCase() === 'none' ? 'none' : 'HS*'}: a JWKS holds public keys only`);
+      throw new ConfigError(
+        'ALGORITHMS',
+        `must not contain ${alg.toLowerCase() === 'none' ? 'none' : 'HS*'}: a JWKS holds public keys only`,
+      );
     }
     if (!SUPPORTED_ALGORITHMS.includes(alg)) {
-      throw new ConfigError('ALGORITHMS', `contains unsupported algorithm (supported: ${SUPPORTED_ALGORITHMS.join(', ')})`);
+      throw new ConfigError(
+        'ALGORITHMS',
+        `contains unsupported algorithm (supported: ${SUPPORTED_ALGORITHMS.join(', ')})`,
+      );
     }
   }
   if (algorithms.length === 0) throw new ConfigError('ALGORITHMS', 'must name at least one algorithm');

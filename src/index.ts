@@ -1,10 +1,10 @@
 import { createApp, type GatewayApp } from './app.ts';
 import { parseConfig } from './config.ts';
+import { DEFAULT_REALM } from './constants.ts';
 import type { Env } from './env.ts';
 import { VerifierError } from './errors.ts';
 import { errorResponse } from './http/problem.ts';
 import { consoleLogger } from './log.ts';
-import { DEFAULT_REALM } from './constants.ts';
 
 type Built = GatewayApp | VerifierError;
 

@@ -1,5 +1,5 @@
 /** The library face: the same middleware the gateway uses, for your own Hono Worker. */
-export { edgeVerifier, type EdgeVerifierOptions } from './auth/middleware.ts';
+export { type EdgeVerifierOptions, edgeVerifier } from './auth/middleware.ts';
 export { type AuthResult, createVerifier, type Verifier, type VerifierDeps } from './auth/verifier.ts';
 export { type Config, type IssuerConfig, parseConfig } from './config.ts';
 export { ConfigError, ERROR_SPECS, type ErrorCode, InsufficientScopeError, VerifierError } from './errors.ts';

@@ -33,7 +33,10 @@ describe('signing algorithms', () => {
 
   it('refuses an algorithm left out of ALGORITHMS before looking up any key', async () => {
     const issuer = await TestIssuer.create(['ES256']);
-    const response = await callWorker(bearer(await issuer.mint()), varsFor(issuer, new TestOrigin(), { ALGORITHMS: 'RS256' }));
+    const response = await callWorker(
+      bearer(await issuer.mint()),
+      varsFor(issuer, new TestOrigin(), { ALGORITHMS: 'RS256' }),
+    );
     expect(await code(response)).toBe('alg_not_allowed');
     expect((await issuer.stats()).jwksFetches).toBe(0);
   });
@@ -51,7 +54,9 @@ describe('signing algorithms', () => {
     const { alg: _alg, ...noAlg } = issuer.key.publicJwk;
     await issuer.publish({ keys: [noAlg] });
     const vars = varsFor(issuer, new TestOrigin());
-    expect((await callWorker(bearer(await issuer.mint({ key: await withAlg(issuer.key, 'PS256') })), vars)).status).toBe(200);
+    expect(
+      (await callWorker(bearer(await issuer.mint({ key: await withAlg(issuer.key, 'PS256') })), vars)).status,
+    ).toBe(200);
     // An EC header alg naming this RSA key's kid finds no fitting key.
     const ec = await makeKey('ES256', issuer.key.kid);
     expect(await code(await callWorker(bearer(await issuer.mint({ key: ec })), vars))).toBe('unknown_kid');
@@ -68,7 +73,8 @@ describe('signing algorithms', () => {
 
   it('refuses an unsigned alg none token', async () => {
     const issuer = await TestIssuer.create(['RS256']);
-    const encode = (value: object) => btoa(JSON.stringify(value)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+    const encode = (value: object) =>
+      btoa(JSON.stringify(value)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
     const now = Math.floor(Date.now() / 1000);
     const token = `${encode({ alg: 'none', kid: issuer.key.kid })}.${encode({ iss: issuer.url, aud: 'https://api.example.test', exp: now + 60 })}.`;
     const response = await callWorker(bearer(token), varsFor(issuer, new TestOrigin()));

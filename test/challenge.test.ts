@@ -9,7 +9,12 @@ describe('WWW-Authenticate challenge (RFC 6750 §3)', () => {
 
   it('quotes error, description and scope', () => {
     expect(
-      buildChallenge({ realm: 'api', error: 'insufficient_scope', errorDescription: 'insufficient scope', scope: 'a b' }),
+      buildChallenge({
+        realm: 'api',
+        error: 'insufficient_scope',
+        errorDescription: 'insufficient scope',
+        scope: 'a b',
+      }),
     ).toBe('Bearer realm="api", error="insufficient_scope", error_description="insufficient scope", scope="a b"');
   });
 

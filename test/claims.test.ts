@@ -41,7 +41,9 @@ describe('claims', () => {
       const now = gateway.nowSeconds;
       gateway.nowMs = now * 1000;
       expect(await outcome(gateway, await issuer.mint({ at: now - 600, claims: { exp: now - 59 } }))).toBe('ok');
-      expect(await outcome(gateway, await issuer.mint({ at: now - 600, claims: { exp: now - 60 } }))).toBe('token_expired');
+      expect(await outcome(gateway, await issuer.mint({ at: now - 600, claims: { exp: now - 60 } }))).toBe(
+        'token_expired',
+      );
     });
 
     it('accepts nbf up to 60 s in the future and refuses it beyond', async () => {
@@ -50,7 +52,9 @@ describe('claims', () => {
       const now = gateway.nowSeconds;
       gateway.nowMs = now * 1000;
       expect(await outcome(gateway, await issuer.mint({ at: now, claims: { nbf: now + 60 } }))).toBe('ok');
-      expect(await outcome(gateway, await issuer.mint({ at: now, claims: { nbf: now + 61 } }))).toBe('token_not_yet_valid');
+      expect(await outcome(gateway, await issuer.mint({ at: now, claims: { nbf: now + 61 } }))).toBe(
+        'token_not_yet_valid',
+      );
     });
 
     it('accepts iat up to 60 s in the future and refuses it beyond', async () => {
@@ -70,7 +74,9 @@ describe('claims', () => {
     gateway.nowMs = now * 1000;
     expect(await outcome(gateway, await issuer.mint({ at: now - 600, claims: { exp: now + 1 } }))).toBe('ok');
     expect(await outcome(gateway, await issuer.mint({ at: now - 600, claims: { exp: now } }))).toBe('token_expired');
-    expect(await outcome(gateway, await issuer.mint({ at: now, claims: { nbf: now + 1 } }))).toBe('token_not_yet_valid');
+    expect(await outcome(gateway, await issuer.mint({ at: now, claims: { nbf: now + 1 } }))).toBe(
+      'token_not_yet_valid',
+    );
   });
 
   it('refuses non-numeric time claims', async () => {
@@ -100,7 +106,9 @@ describe('claims', () => {
       const issuer = await TestIssuer.create();
       const gateway = new ClockedGateway(varsFor(issuer, new TestOrigin(), { REQUIRED_SCOPES: 'read admin' }));
       const at = gateway.nowSeconds;
-      expect(await outcome(gateway, await issuer.mint({ at, claims: { scope: undefined, scp: ['read', 'admin'] } }))).toBe('ok');
+      expect(
+        await outcome(gateway, await issuer.mint({ at, claims: { scope: undefined, scp: ['read', 'admin'] } })),
+      ).toBe('ok');
       expect(await outcome(gateway, await issuer.mint({ at, claims: { scope: undefined, scp: ['read admin'] } }))).toBe(
         'insufficient_scope',
       );

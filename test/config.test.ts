@@ -97,7 +97,9 @@ describe('configuration', () => {
 
   it('allows http key sources on loopback hosts only', () => {
     for (const host of ['localhost', '127.0.0.1', '[::1]', '127.1.2.3']) {
-      expect(() => parseConfig({ ...base, ISSUER: `http://${host}:8080/`, JWKS_URI: `http://${host}:8080/jwks` })).not.toThrow();
+      expect(() =>
+        parseConfig({ ...base, ISSUER: `http://${host}:8080/`, JWKS_URI: `http://${host}:8080/jwks` }),
+      ).not.toThrow();
     }
   });
 });
@@ -122,6 +124,8 @@ describe('a misconfigured Worker', () => {
       expect(body.detail).toContain('AUDIENCE');
     }
     expect(await origin.hits()).toBe(0);
-    expect(log.mock.calls.some(([line]) => String(line).includes('config_invalid') && String(line).includes('AUDIENCE'))).toBe(true);
+    expect(
+      log.mock.calls.some(([line]) => String(line).includes('config_invalid') && String(line).includes('AUDIENCE')),
+    ).toBe(true);
   });
 });

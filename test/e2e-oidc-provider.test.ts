@@ -1,5 +1,5 @@
-import { describe, expect, it, inject, vi } from 'vitest';
-import { TestOrigin, type Echo } from './helpers/origin.ts';
+import { describe, expect, inject, it, vi } from 'vitest';
+import { type Echo, TestOrigin } from './helpers/origin.ts';
 import { bearer, callWorker } from './helpers/worker.ts';
 
 describe('end to end with a certified OpenID Provider (oidc-provider)', () => {

@@ -80,7 +80,12 @@ describe('forwarding to the origin', () => {
   it('drops hop-by-hop headers and those the Connection header names', async () => {
     const origin = new TestOrigin();
     const request = bearer(await issuer.mint(), '/resource', {
-      headers: { connection: 'keep-alive, x-secret-hop', 'x-secret-hop': '1', 'proxy-authorization': 'Basic eA==', te: 'trailers' },
+      headers: {
+        connection: 'keep-alive, x-secret-hop',
+        'x-secret-hop': '1',
+        'proxy-authorization': 'Basic eA==',
+        te: 'trailers',
+      },
     });
     const echo = (await (await callWorker(request, varsFor(issuer, origin))).json()) as Echo;
     expect(echo.headers['x-secret-hop']).toBeUndefined();
@@ -103,9 +108,9 @@ describe('forwarding to the origin', () => {
     const origin = new TestOrigin();
     const { createExecutionContext } = await import('cloudflare:test');
     const worker = (await import('../src/index.ts')).default;
-    const { envWith } = await import('./helpers/worker.ts');
+    const { envWith, incoming } = await import('./helpers/worker.ts');
     const response = await worker.fetch(
-      bearer(await issuer.mint(), '/held-stream'),
+      incoming(bearer(await issuer.mint(), '/held-stream')),
       envWith(varsFor(issuer, origin)),
       createExecutionContext(),
     );
@@ -115,7 +120,8 @@ describe('forwarding to the origin', () => {
     expect(new TextDecoder().decode(first.value)).toBe('first\n');
     await origin.release();
     let rest = '';
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += new TextDecoder().decode(chunk.value);
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
+      rest += new TextDecoder().decode(chunk.value);
     expect(rest).toBe('second\n');
   });
 

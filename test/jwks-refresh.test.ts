@@ -187,7 +187,8 @@ describe('JWKS refresh', () => {
     const vars = varsFor(issuer, new TestOrigin());
     // A fetch that ignores its abort signal stands in for a promise left hanging by another request.
     let hang = false;
-    const fetchThatCanHang: typeof fetch = (input, init) => (hang ? new Promise<Response>(() => {}) : fetch(input, init));
+    const fetchThatCanHang: typeof fetch = (input, init) =>
+      hang ? new Promise<Response>(() => {}) : fetch(input, init);
     const { createApp } = await import('../src/app.ts');
     const { parseConfig } = await import('../src/config.ts');
     const { createExecutionContext } = await import('cloudflare:test');

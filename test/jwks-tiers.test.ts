@@ -91,3 +91,28 @@ describe('JWKS cache tiers', () => {
     expect((await issuer.stats()).jwksFetches).toBe(1);
   });
 });
+
+describe('scheduled refresh', () => {
+  beforeEach(() => {
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+  });
+
+  it('fetches each issuer’s JWKS into KV and the Cache API before any request needs it', async () => {
+    const { createExecutionContext, createScheduledController, waitOnExecutionContext } = await import(
+      'cloudflare:test'
+    );
+    const worker = (await import('../src/index.ts')).default;
+    const { envWith } = await import('./helpers/worker.ts');
+    const issuer = await TestIssuer.create();
+    const vars = varsFor(issuer, new TestOrigin());
+    const ctx = createExecutionContext();
+    worker.scheduled(createScheduledController({ cron: '*/5 * * * *' }), envWith(vars), ctx);
+    await waitOnExecutionContext(ctx);
+    expect((await issuer.stats()).jwksFetches).toBe(1);
+    expect((await readKv(issuer.jwksUri))?.keys.map((k) => k.kid)).toEqual([issuer.key.kid]);
+    expect((await readCacheApi(issuer.jwksUri))?.keys.map((k) => k.kid)).toEqual([issuer.key.kid]);
+    // A new isolate then serves from the shared tiers without fetching.
+    expect((await new ClockedGateway(vars).call(bearer(await issuer.mint()))).status).toBe(200);
+    expect((await issuer.stats()).jwksFetches).toBe(1);
+  });
+});

@@ -60,7 +60,10 @@ describe('which JWKS keys may be used', () => {
 describe('JWKS documents', () => {
   it('keeps usable keys reduced to public members and logs each skipped key', () => {
     const log = vi.fn();
-    const keys = parseJwks({ keys: [{ ...rsa, kid: 'a', x5c: ['MII...'], ext: true }, { kty: 'oct', k: 'eA' }, 'junk'] }, log);
+    const keys = parseJwks(
+      { keys: [{ ...rsa, kid: 'a', x5c: ['MII...'], ext: true }, { kty: 'oct', k: 'eA' }, 'junk'] },
+      log,
+    );
     expect(keys).toEqual([{ kty: 'RSA', kid: 'a', n: rsa.n, e: rsa.e }]);
     expect(log).toHaveBeenCalledTimes(2);
     expect(log).toHaveBeenCalledWith('jwks_key_skipped', { index: 1, reason: 'key has private or symmetric members' });

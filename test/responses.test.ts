@@ -84,29 +84,62 @@ describe('RFC 6750 responses', () => {
   });
 
   const invalidTokens: [string, () => Promise<string>, string, string][] = [
-    ['a bad signature', async () => `${(await issuer.mint()).slice(0, -6)}AAAAAA`, 'bad_signature', 'signature verification failed'],
-    ['an expired token', () => issuer.mint({ claims: { exp: Math.floor(Date.now() / 1000) - 3600 } }), 'token_expired', 'token expired'],
-    ['a token not yet valid', () => issuer.mint({ claims: { nbf: Math.floor(Date.now() / 1000) + 3600 } }), 'token_not_yet_valid', 'token not yet valid'],
-    ['a wrong issuer', () => issuer.mint({ claims: { iss: 'https://evil.example' } }), 'wrong_issuer', 'issuer mismatch'],
-    ['a wrong audience', () => issuer.mint({ claims: { aud: 'https://other.example' } }), 'wrong_audience', 'audience mismatch'],
-    ['a disallowed alg', async () => {
-      const ps = await TestIssuer.create(['PS256']);
-      return ps.mint({ claims: { iss: issuer.url } });
-    }, 'alg_not_allowed', 'signing algorithm not allowed'],
+    [
+      'a bad signature',
+      async () => `${(await issuer.mint()).slice(0, -6)}AAAAAA`,
+      'bad_signature',
+      'signature verification failed',
+    ],
+    [
+      'an expired token',
+      () => issuer.mint({ claims: { exp: Math.floor(Date.now() / 1000) - 3600 } }),
+      'token_expired',
+      'token expired',
+    ],
+    [
+      'a token not yet valid',
+      () => issuer.mint({ claims: { nbf: Math.floor(Date.now() / 1000) + 3600 } }),
+      'token_not_yet_valid',
+      'token not yet valid',
+    ],
+    [
+      'a wrong issuer',
+      () => issuer.mint({ claims: { iss: 'https://evil.example' } }),
+      'wrong_issuer',
+      'issuer mismatch',
+    ],
+    [
+      'a wrong audience',
+      () => issuer.mint({ claims: { aud: 'https://other.example' } }),
+      'wrong_audience',
+      'audience mismatch',
+    ],
+    [
+      'a disallowed alg',
+      async () => {
+        const ps = await TestIssuer.create(['PS256']);
+        return ps.mint({ claims: { iss: issuer.url } });
+      },
+      'alg_not_allowed',
+      'signing algorithm not allowed',
+    ],
     ['an unknown kid', () => issuer.mint({ header: { kid: 'no-such-kid' } }), 'unknown_kid', 'signing key not found'],
     ['a malformed JWT', async () => 'not.a.jwt', 'malformed_token', 'malformed token'],
     ['a token without exp', () => issuer.mint({ claims: { exp: undefined } }), 'invalid_claims', 'invalid claims'],
   ];
 
-  it.each(invalidTokens)('answers %s with 401 invalid_token and a fixed description', async (_name, make, code, description) => {
-    const origin = new TestOrigin();
-    const token = await make();
-    const vars = varsFor(issuer, origin, { ALGORITHMS: 'RS256,ES256' });
-    const response = await callWorker(bearer(token), vars);
-    const challenge = await expectRefusal(response, origin, { status: 401, code, error: 'invalid_token' });
-    expect(challenge?.error_description).toBe(description);
-    expect(response.headers.get('www-authenticate')).not.toContain(token.slice(0, 20));
-  });
+  it.each(invalidTokens)(
+    'answers %s with 401 invalid_token and a fixed description',
+    async (_name, make, code, description) => {
+      const origin = new TestOrigin();
+      const token = await make();
+      const vars = varsFor(issuer, origin, { ALGORITHMS: 'RS256,ES256' });
+      const response = await callWorker(bearer(token), vars);
+      const challenge = await expectRefusal(response, origin, { status: 401, code, error: 'invalid_token' });
+      expect(challenge?.error_description).toBe(description);
+      expect(response.headers.get('www-authenticate')).not.toContain(token.slice(0, 20));
+    },
+  );
 
   it('answers missing scopes with 403 insufficient_scope naming the required scopes', async () => {
     const origin = new TestOrigin();

@@ -1,10 +1,10 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { parseConfig, type Config } from '../config.ts';
+import { type Config, parseConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { VerifierError } from '../errors.ts';
 import { errorResponse } from '../http/problem.ts';
-import { consoleLogger } from '../log.ts';
 import type { ResolverIo } from '../jwks/resolver.ts';
+import { consoleLogger } from '../log.ts';
 import { type AuthResult, createVerifier, type Verifier, type VerifierDeps } from './verifier.ts';
 
 declare module 'hono' {

@@ -1,8 +1,8 @@
 import type { JWTPayload } from 'jose';
 import type { Config } from '../config.ts';
 import { VerifierError } from '../errors.ts';
-import { consoleLogger, type Logger } from '../log.ts';
 import { createJwksResolver, type JwksResolver, type ResolverIo } from '../jwks/resolver.ts';
+import { consoleLogger, type Logger } from '../log.ts';
 import { findRule, isCorsPreflight } from '../policy/route-policy.ts';
 import { authorizeScopes } from './authorize.ts';
 import { extractBearerToken } from './extract-token.ts';

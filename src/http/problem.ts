@@ -2,7 +2,6 @@ import { JWKS_UNAVAILABLE_RETRY_AFTER_SECONDS } from '../constants.ts';
 import { ERROR_SPECS, InsufficientScopeError, VerifierError } from '../errors.ts';
 import { buildChallenge } from './challenge.ts';
 
-
 /**
  * The one place an error becomes a response: status, RFC 6750 challenge and an RFC 9457
  * problem body all come from the error's `code`, so they can never disagree.

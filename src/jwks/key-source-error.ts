@@ -3,10 +3,7 @@
  * a cached-keys fallback, `unknown_kid` or `jwks_unavailable`, never into a response itself.
  */
 export class KeySourceError extends Error {
-  constructor(
-    message: string,
-    options?: ErrorOptions,
-  ) {
+  constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'KeySourceError';
   }

@@ -1,8 +1,8 @@
 import type { JWK } from 'jose';
 import { JWKS_MAX_KEYS } from '../constants.ts';
 import type { Logger } from '../log.ts';
-import { KeySourceError } from './key-source-error.ts';
 import { unusableKeyReason } from './key-policy.ts';
+import { KeySourceError } from './key-source-error.ts';
 
 /**
  * Checks a JWKS document's shape (RFC 7517 §5) and keeps the usable public keys, each reduced

@@ -109,7 +109,10 @@ export function createJwksResolver(options: JwksResolverOptions): JwksResolver {
       keys,
       fetchedAt: now(),
       // The issuer may shorten our TTL with max-age, never lengthen it, and never below KV's floor.
-      ttlSeconds: Math.min(options.ttlSeconds, Math.max(maxAgeSeconds ?? options.ttlSeconds, MIN_JWKS_CACHE_TTL_SECONDS)),
+      ttlSeconds: Math.min(
+        options.ttlSeconds,
+        Math.max(maxAgeSeconds ?? options.ttlSeconds, MIN_JWKS_CACHE_TTL_SECONDS),
+      ),
       hash: await hashKeys(keys),
     };
     log('jwks_fetched', { jwksUri, keys: keys.length, changed: record.hash !== loaded?.record.hash });
@@ -227,7 +230,11 @@ export function createJwksResolver(options: JwksResolverOptions): JwksResolver {
       try {
         await shared(() => fetchFromIssuer(io));
       } catch (error) {
-        log('jwks_refresh_failed', { issuer: options.issuer, reason: String(error), servingStale: loaded !== undefined });
+        log('jwks_refresh_failed', {
+          issuer: options.issuer,
+          reason: String(error),
+          servingStale: loaded !== undefined,
+        });
       }
     },
   };

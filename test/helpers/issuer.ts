@@ -10,7 +10,10 @@ export interface TestKey {
   readonly publicJwk: JWK;
 }
 
-export async function makeKey(alg: string, kid = `${alg.toLowerCase()}-${crypto.randomUUID().slice(0, 8)}`): Promise<TestKey> {
+export async function makeKey(
+  alg: string,
+  kid = `${alg.toLowerCase()}-${crypto.randomUUID().slice(0, 8)}`,
+): Promise<TestKey> {
   const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
   return { kid, alg, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
 }
@@ -59,7 +62,9 @@ export class TestIssuer {
     if (response.status !== 204) throw new Error(`publish failed: ${response.status}`);
   }
 
-  async setMode(mode: 'ok' | 'error500' | 'hang' | 'html' | 'redirect-offhost' | 'redirect-samehost' | 'huge'): Promise<void> {
+  async setMode(
+    mode: 'ok' | 'error500' | 'hang' | 'html' | 'redirect-offhost' | 'redirect-samehost' | 'huge',
+  ): Promise<void> {
     await fetch(`${this.url}/mode`, { method: 'PUT', body: mode });
   }
 

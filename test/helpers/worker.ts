@@ -28,9 +28,14 @@ export function bearer(token: string, path = '/resource', init: RequestInit = {}
 /** A request through the Worker's own `fetch` entry, with `waitUntil` work awaited. */
 export async function callWorker(request: Request, vars: Env): Promise<Response> {
   const ctx = createExecutionContext();
-  const response = await worker.fetch(request, envWith(vars), ctx);
+  const response = await worker.fetch(incoming(request), envWith(vars), ctx);
   await waitOnExecutionContext(ctx);
   return response;
+}
+
+/** The Worker's handler types requests as incoming ones, with `cf` properties a test request lacks. */
+export function incoming(request: Request): Request<unknown, IncomingRequestCfProperties> {
+  return request as Request<unknown, IncomingRequestCfProperties>;
 }
 
 /** A gateway with its own clock, for TTL, cooldown and skew tests. */

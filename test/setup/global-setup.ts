@@ -3,18 +3,10 @@
  * issuer, the origin and a real OpenID Provider. Tests reach them over real HTTP.
  */
 import type { TestProject } from 'vitest/node';
+import type {} from '../provided-context.d.ts';
 import { startDevIssuer } from '../../scripts/dev-issuer.ts';
 import { startEchoOrigin } from '../../scripts/echo-origin.ts';
 import { E2E_CLIENT, E2E_RESOURCE, E2E_SCOPE, startOidcProvider } from './oidc-provider.ts';
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    issuerUrl: string;
-    originUrl: string;
-    oidcIssuer: string;
-    oidcClient: { id: string; secret: string; resource: string; scope: string };
-  }
-}
 
 export default async function setup(project: TestProject) {
   const [issuer, origin, oidc] = await Promise.all([startDevIssuer(), startEchoOrigin(), startOidcProvider()]);
