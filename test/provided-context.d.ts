@@ -7,4 +7,5 @@ declare module 'vitest' {
     oidcClient: { id: string; secret: string; resource: string; scope: string };
   }
 }
+
 export {};

@@ -3,9 +3,9 @@
  * issuer, the origin and a real OpenID Provider. Tests reach them over real HTTP.
  */
 import type { TestProject } from 'vitest/node';
-import type {} from '../provided-context.d.ts';
 import { startDevIssuer } from '../../scripts/dev-issuer.ts';
 import { startEchoOrigin } from '../../scripts/echo-origin.ts';
+import type {} from '../provided-context.d.ts';
 import { E2E_CLIENT, E2E_RESOURCE, E2E_SCOPE, startOidcProvider } from './oidc-provider.ts';
 
 export default async function setup(project: TestProject) {
