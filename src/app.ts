@@ -3,7 +3,7 @@ import { edgeVerifier } from './auth/middleware.ts';
 import { createVerifier, type Verifier, type VerifierDeps } from './auth/verifier.ts';
 import type { Config } from './config.ts';
 import type { Env } from './env.ts';
-import { VerifierError } from './errors.ts';
+import { ConfigError, VerifierError } from './errors.ts';
 import { errorResponse } from './http/problem.ts';
 import { consoleLogger } from './log.ts';
 import { forwardToOrigin } from './proxy/forward.ts';
@@ -15,11 +15,13 @@ export interface GatewayApp {
 
 /** The gateway: the same middleware library users mount, then a proxy to ORIGIN. */
 export function createApp(config: Config, deps: VerifierDeps = {}): GatewayApp {
+  const origin = config.origin;
+  if (origin === undefined) throw new ConfigError('ORIGIN', 'is required');
   const log = deps.log ?? consoleLogger;
   const verifier = createVerifier(config, deps);
   const app = new Hono<{ Bindings: Env }>();
   app.use('*', edgeVerifier(verifier));
-  app.all('*', (c) => forwardToOrigin(c.req.raw, config.origin, c.var.auth));
+  app.all('*', (c) => forwardToOrigin(c.req.raw, origin, c.var.auth));
   app.onError((error) => {
     if (!(error instanceof VerifierError)) log('unexpected_error', { error: String(error) });
     else log('request_failed', { code: error.code });

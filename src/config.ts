@@ -30,8 +30,8 @@ export interface IssuerConfig {
 export interface Config {
   readonly issuers: readonly IssuerConfig[];
   readonly rules: readonly RouteRule[];
-  /** Base URL of the origin, without a trailing slash. */
-  readonly origin: string;
+  /** Base URL of the origin, without a trailing slash; the gateway requires it, the middleware does not use it. */
+  readonly origin: string | undefined;
   readonly realm: string;
 }
 
@@ -73,13 +73,6 @@ export function parseConfig(vars: Vars): Config {
     ),
   };
 
-  const origin = required(vars, 'ORIGIN');
-  const originUrl = parseUrl('ORIGIN', origin);
-  if (originUrl.protocol !== 'https:' && originUrl.protocol !== 'http:') {
-    throw new ConfigError('ORIGIN', 'must be an http or https URL');
-  }
-  if (originUrl.search || originUrl.hash) throw new ConfigError('ORIGIN', 'must not have a query or fragment');
-
   return {
     issuers: [issuerConfig],
     rules: [
@@ -91,7 +84,7 @@ export function parseConfig(vars: Vars): Config {
         requiredScopes: parseScopes(optional(vars, 'REQUIRED_SCOPES')),
       },
     ],
-    origin: originUrl.href.replace(/\/+$/, ''),
+    origin: parseOrigin(optional(vars, 'ORIGIN')),
     realm: parseRealm(optional(vars, 'REALM')),
   };
 }
@@ -129,6 +122,15 @@ function integer(vars: Vars, name: keyof Vars, fallback: number, min: number, ma
   const value = Number(text);
   if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}`);
   return value;
+}
+
+function parseOrigin(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const url = parseUrl('ORIGIN', text);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new ConfigError('ORIGIN', 'must be an http or https URL');
+  if (url.search || url.hash) throw new ConfigError('ORIGIN', 'must not have a query or fragment');
+  return url.href.replace(/\/+$/, '');
 }
 
 function parseAlgorithms(text: string | undefined): readonly string[] {

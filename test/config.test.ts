@@ -75,7 +75,6 @@ describe('configuration', () => {
     ['ISSUER', { ...base, ISSUER: 'not a url' }],
     ['ISSUER', { ...base, ISSUER: 'http://issuer.example' }],
     ['AUDIENCE', { ...base, AUDIENCE: ' , ' }],
-    ['ORIGIN', { ...base, ORIGIN: undefined }],
     ['ORIGIN', { ...base, ORIGIN: 'ftp://origin.example' }],
     ['ORIGIN', { ...base, ORIGIN: 'https://origin.example/?a=b' }],
     ['JWKS_URI', { ...base, JWKS_URI: 'http://keys.example/jwks' }],
@@ -104,6 +103,13 @@ describe('configuration', () => {
   });
 });
 
+it('leaves ORIGIN optional for the middleware, but the gateway requires it', async () => {
+  const { createApp } = await import('../src/app.ts');
+  const config = parseConfig({ ...base, ORIGIN: undefined });
+  expect(config.origin).toBeUndefined();
+  expect(() => createApp(config)).toThrow(ConfigError);
+});
+
 describe('a misconfigured Worker', () => {
   beforeEach(() => {
     vi.spyOn(console, 'log').mockImplementation(() => {});
@@ -114,6 +120,9 @@ describe('a misconfigured Worker', () => {
     const origin = new TestOrigin();
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     const vars = varsFor(issuer, origin, { AUDIENCE: '' });
+    const noOrigin = await callWorker(bearer(await issuer.mint()), varsFor(issuer, origin, { ORIGIN: undefined }));
+    expect(noOrigin.status).toBe(500);
+    expect(((await noOrigin.json()) as { detail: string }).detail).toBe('ORIGIN is required');
     for (const request of [bearer(await issuer.mint()), new Request('https://api.example.test/health')]) {
       const response = await callWorker(request, vars);
       expect(response.status).toBe(500);

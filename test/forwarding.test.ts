@@ -156,6 +156,10 @@ describe('forwarding to the origin', () => {
       ['/publicity', 401],
       ['/public/../admin', 401],
       ['/public/%2e%2e/admin', 401],
+      ['/public/%2e%2e%2fadmin', 401],
+      ['/public/..%2Fadmin', 401],
+      ['/public/a%5c..%5cadmin', 401],
+      ['/public\\..\\admin', 401],
     ])('%s answers %i without a token', async (path, expected) => {
       const origin = new TestOrigin();
       const vars = varsFor(issuer, origin, { PUBLIC_PATHS: '/health,/public/*' });

@@ -11,7 +11,14 @@ export function parsePathPattern(text: string): PathPattern | undefined {
   return { exact: text };
 }
 
+/**
+ * Percent-encoded `/`, `\` and `.` survive URL parsing but an origin may decode them later
+ * (`/public/%2e%2e%2fadmin` → `/admin`); such a path never counts as a match, so it fails closed.
+ */
+const ENCODED_PATH_SYNTAX = /%(2f|5c|2e)/i;
+
 /** `pathname` must come from `new URL(...)`, which has already resolved `.` and `..` segments. */
 export function matchesPath(pattern: PathPattern, pathname: string): boolean {
+  if (ENCODED_PATH_SYNTAX.test(pathname)) return false;
   return 'exact' in pattern ? pathname === pattern.exact : pathname.startsWith(pattern.prefix);
 }
