@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { edgeVerifier } from './auth/middleware.ts';
+import { verifierMiddleware } from './auth/middleware.ts';
 import { createVerifier, type Verifier, type VerifierDeps } from './auth/verifier.ts';
 import type { Config } from './config.ts';
 import type { Env } from './env.ts';
@@ -20,7 +20,7 @@ export function createApp(config: Config, deps: VerifierDeps = {}): GatewayApp {
   const log = deps.log ?? consoleLogger;
   const verifier = createVerifier(config, deps);
   const app = new Hono<{ Bindings: Env }>();
-  app.use('*', edgeVerifier(verifier));
+  app.use('*', verifierMiddleware(verifier, { log }));
   app.all('*', (c) => forwardToOrigin(c.req.raw, origin, c.var.auth));
   app.onError((error) => {
     if (!(error instanceof VerifierError)) log('unexpected_error', { error: String(error) });

@@ -14,6 +14,8 @@ type Built = GatewayApp | VerifierError;
  * than the env object so that a new env object with the same settings reuses the cache.
  */
 const built = new Map<string, Built>();
+/** Variables are fixed per deployment; the bound only guards against an env that changes per request. */
+const MAX_BUILT_GATEWAYS = 16;
 let lastEnv: Env | undefined;
 let lastBuilt: Built | undefined;
 
@@ -29,6 +31,7 @@ function gatewayFor(env: Env): Built {
       entry = error instanceof VerifierError ? error : new VerifierError('internal_error');
       consoleLogger('config_invalid', { error: entry.message });
     }
+    if (built.size >= MAX_BUILT_GATEWAYS) built.delete(built.keys().next().value as string);
     built.set(key, entry);
   }
   lastEnv = env;

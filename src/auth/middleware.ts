@@ -4,7 +4,7 @@ import type { Env } from '../env.ts';
 import { VerifierError } from '../errors.ts';
 import { errorResponse } from '../http/problem.ts';
 import type { ResolverIo } from '../jwks/resolver.ts';
-import { consoleLogger } from '../log.ts';
+import { consoleLogger, type Logger } from '../log.ts';
 import { type AuthResult, createVerifier, type Verifier, type VerifierDeps } from './verifier.ts';
 
 declare module 'hono' {
@@ -25,11 +25,18 @@ export type EdgeVerifierOptions = VerifierDeps &
  * itself with the RFC 6750 response, so no handler behind it runs for an unverified request.
  * Options are validated here, once; a bad option throws at start-up, not per request.
  */
-export function edgeVerifier(options: EdgeVerifierOptions | Verifier): MiddlewareHandler {
-  const verifier = 'authenticate' in options ? options : createVerifier(configOf(options), options);
-  const kvBinding = 'authenticate' in options ? 'JWKS_CACHE' : (options.kvBinding ?? 'JWKS_CACHE');
-  const log = 'authenticate' in options ? consoleLogger : (options.log ?? consoleLogger);
+export function edgeVerifier(options: EdgeVerifierOptions): MiddlewareHandler {
+  return verifierMiddleware(createVerifier(configOf(options), options), {
+    kvBinding: options.kvBinding ?? 'JWKS_CACHE',
+    log: options.log ?? consoleLogger,
+  });
+}
 
+/** The middleware around an existing verifier (the gateway shares its verifier with the scheduled refresh). */
+export function verifierMiddleware(
+  verifier: Verifier,
+  { kvBinding = 'JWKS_CACHE', log = consoleLogger }: { kvBinding?: string; log?: Logger } = {},
+): MiddlewareHandler {
   return async function edgeVerifierMiddleware(c, next) {
     let auth: AuthResult | null;
     try {
