@@ -11,6 +11,8 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
  */
 export function extractBearerToken(authorization: string | null): string {
   if (authorization === null) throw new VerifierError('missing_token');
+  // Refuse an oversized header before any regex runs over it.
+  if (authorization.length > MAX_TOKEN_LENGTH_BYTES + 64) throw new VerifierError('token_too_large');
   const match = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+)(?:[ ]+(.*))?$/.exec(authorization.trim());
   if (!match) throw new VerifierError('malformed_authorization');
   const [, scheme = '', credentials] = match;

@@ -1,6 +1,7 @@
 import { errors, type JWSHeaderParameters, type JWTPayload, jwtVerify } from 'jose';
 import type { IssuerConfig } from '../config.ts';
 import { type ErrorCode, VerifierError } from '../errors.ts';
+import { assertTokenShape } from './token-shape.ts';
 
 export type KeyLookup = (header: JWSHeaderParameters) => Promise<CryptoKey>;
 
@@ -15,6 +16,7 @@ export async function verifyToken(
   getKey: KeyLookup,
   nowMs: number,
 ): Promise<JWTPayload> {
+  assertTokenShape(token);
   let payload: JWTPayload;
   try {
     ({ payload } = await jwtVerify(token, getKey, {
