@@ -21,7 +21,7 @@ export function createApp(config: Config, deps: VerifierDeps = {}): GatewayApp {
   const verifier = createVerifier(config, deps);
   const app = new Hono<{ Bindings: Env }>();
   app.use('*', verifierMiddleware(verifier, { log }));
-  app.all('*', (c) => forwardToOrigin(c.req.raw, origin, c.var.auth));
+  app.all('*', (c) => forwardToOrigin(c.req.raw, origin, c.var.auth, deps.fetch));
   app.onError((error) => {
     if (!(error instanceof VerifierError)) log('unexpected_error', { error: String(error) });
     else log('request_failed', { code: error.code });

@@ -3,7 +3,9 @@ import { VerifierError } from '../errors.ts';
 /** Claims deeper than this are not access tokens; deep nesting only costs parse time (CVE-2025-53864 class). */
 const MAX_JSON_DEPTH = 16;
 
-const BASE64URL_VALUE = new Map([...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].map((c, i) => [c, i]));
+const BASE64URL_VALUE = new Map(
+  [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].map((c, i) => [c, i]),
+);
 
 /**
  * Checks what jose is lenient about before it sees the token: exactly three canonical base64url

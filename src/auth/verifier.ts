@@ -21,7 +21,7 @@ export interface VerifierDeps {
   readonly now?: () => number;
   /** Structured log sink. Default: one JSON line per event on `console.log`. */
   readonly log?: Logger;
-  /** Fetch used for discovery and JWKS. Default: the global `fetch`. */
+  /** Fetch for every outbound request (discovery, JWKS, origin). Default: the global `fetch`. */
   readonly fetch?: typeof fetch;
 }
 
@@ -56,7 +56,8 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
     config,
     async authenticate(request, io) {
       if (isCorsPreflight(request)) return null;
-      const rule = findRule(config.rules, new URL(request.url).pathname);
+      const url = new URL(request.url);
+      const rule = findRule(config.rules, url.pathname);
       // The config always ends with a catch-all rule; a gap would be a bug, and a bug must fail closed.
       if (!rule) throw new VerifierError('internal_error');
       if (rule.access === 'public') return null;
@@ -65,6 +66,8 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
       if (!issuer || !resolver) throw new VerifierError('internal_error');
 
       const token = extractBearerToken(request.headers.get('authorization'));
+      // RFC 6750 §2: a client must not send the token in more than one way; the query form is not accepted.
+      if (url.searchParams.has('access_token')) throw new VerifierError('malformed_authorization');
       const claims = await verifyToken(token, issuer, (header) => resolver.getKey(header, io), now());
       authorizeScopes(claims, rule.requiredScopes);
       return { subject: typeof claims.sub === 'string' ? claims.sub : undefined, claims };

@@ -12,10 +12,15 @@ export function originUrl(origin: string, requestUrl: string): string {
  * Sends the request on with its method and body streamed as they arrive, and returns the
  * origin's response as is, also streamed. Redirects go back to the client untouched.
  */
-export async function forwardToOrigin(request: Request, origin: string, auth: AuthResult | null): Promise<Response> {
+export async function forwardToOrigin(
+  request: Request,
+  origin: string,
+  auth: AuthResult | null,
+  doFetch: typeof fetch = fetch,
+): Promise<Response> {
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
   try {
-    return await fetch(originUrl(origin, request.url), {
+    return await doFetch(originUrl(origin, request.url), {
       method: request.method,
       headers: originRequestHeaders(request.headers, auth),
       body: hasBody ? request.body : null,
