@@ -131,10 +131,10 @@ export function claimsJson(issuer: TestIssuer, overrides: Record<string, unknown
 
 /** Signs with a test key's private key as its alg says (RS256/PS256/ES256/EdDSA), over any bytes. */
 export function keySigner(key: TestKey) {
-  const params: Record<string, AlgorithmIdentifier | RsaPssParams | EcdsaParams> = {
+  const params: Record<string, Parameters<SubtleCrypto['sign']>[0]> = {
     RS256: { name: 'RSASSA-PKCS1-v1_5' },
-    PS256: { name: 'RSA-PSS', saltLength: 32 } as RsaPssParams,
-    ES256: { name: 'ECDSA', hash: 'SHA-256' } as EcdsaParams,
+    PS256: { name: 'RSA-PSS', saltLength: 32 },
+    ES256: { name: 'ECDSA', hash: 'SHA-256' },
     EdDSA: { name: 'Ed25519' },
   };
   const algorithm = params[key.alg];

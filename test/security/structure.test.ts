@@ -27,7 +27,8 @@ function nested(depth: number): unknown {
 }
 
 describe('token structure', () => {
-  const [h, p, s] = ['header', 'payload', 'signature'].map((_, i) => () => valid.split('.')[i] as string);
+  const part = (i: number) => () => valid.split('.')[i] as string;
+  const [h, p, s] = [part(0), part(1), part(2)];
 
   it.each<[string, () => Promise<string> | string, ErrorCode]>([
     ['one segment', () => h(), 'malformed_token'],
