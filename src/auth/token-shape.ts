@@ -21,7 +21,9 @@ export function assertTokenShape(token: string): void {
   if (!isCanonicalBase64url(header) || !isCanonicalBase64url(payload) || !isCanonicalBase64url(signature)) {
     throw new VerifierError('malformed_token');
   }
-  assertStrictJsonObject(header);
+  // RFC 7797 unencoded payloads are never valid for a JWT (RFC 7797 §7); a `b64` member without
+  // `crit` would be read differently by verifiers that do and do not know it, so refuse it outright.
+  if ('b64' in assertStrictJsonObject(header)) throw new VerifierError('malformed_token');
   assertStrictJsonObject(payload);
 }
 
@@ -32,7 +34,7 @@ function isCanonicalBase64url(segment: string): boolean {
   return (last & unusedBitsMask) === 0;
 }
 
-function assertStrictJsonObject(segment: string): void {
+function assertStrictJsonObject(segment: string): object {
   let text: string;
   let value: unknown;
   try {
@@ -46,6 +48,7 @@ function assertStrictJsonObject(segment: string): void {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new VerifierError('malformed_token');
   if (hasDuplicateKeysOrDepth(text, MAX_JSON_DEPTH)) throw new VerifierError('malformed_token');
+  return value;
 }
 
 /** Scans text that `JSON.parse` has already accepted, so it can trust the syntax. */

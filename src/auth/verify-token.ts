@@ -30,6 +30,10 @@ export async function verifyToken(
   } catch (error) {
     throw toVerifierError(error);
   }
+  // JSON allows 1e400, which parses to Infinity: an `exp` that never passes. jose checks only the type.
+  for (const claim of ['exp', 'nbf', 'iat'] as const) {
+    if (payload[claim] !== undefined && !Number.isFinite(payload[claim])) throw new VerifierError('invalid_claims');
+  }
   // jose only checks a future `iat` when maxTokenAge is set; a token from the future is not valid yet.
   if (payload.iat !== undefined && payload.iat > nowMs / 1000 + issuer.clockSkewSeconds) {
     throw new VerifierError('token_not_yet_valid');
