@@ -188,7 +188,7 @@ describe('JWKS refresh', () => {
     // A fetch that ignores its abort signal stands in for a promise left hanging by another request.
     let hang = false;
     const fetchThatCanHang: typeof fetch = (input, init) =>
-      hang ? new Promise<Response>(() => {}) : fetch(input, init);
+      hang && String(input) === issuer.jwksUri ? new Promise<Response>(() => {}) : fetch(input, init);
     const { createApp } = await import('../src/app.ts');
     const { parseConfig } = await import('../src/config.ts');
     const { createExecutionContext } = await import('cloudflare:test');
