@@ -72,3 +72,9 @@ export const JWKS_UNAVAILABLE_RETRY_AFTER_SECONDS = 30;
 
 /** Default realm in the `WWW-Authenticate` challenge. */
 export const DEFAULT_REALM = 'api';
+
+/**
+ * Verified tokens remembered per isolate and issuer. At about 2 KB per entry (token plus
+ * payload) this bounds the cache near 8 MB, well inside a Worker's 128 MB.
+ */
+export const VERIFIED_TOKEN_CACHE_MAX_ENTRIES = 4_096;

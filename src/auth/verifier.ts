@@ -1,11 +1,13 @@
 import type { JWTPayload } from 'jose';
 import type { Config } from '../config.ts';
+import { VERIFIED_TOKEN_CACHE_MAX_ENTRIES } from '../constants.ts';
 import { VerifierError } from '../errors.ts';
 import { createJwksResolver, type JwksResolver, type ResolverIo } from '../jwks/resolver.ts';
 import { consoleLogger, type Logger } from '../log.ts';
 import { findRule, isCorsPreflight } from '../policy/route-policy.ts';
 import { authorizeScopes } from './authorize.ts';
 import { extractBearerToken } from './extract-token.ts';
+import { createVerifiedTokenCache } from './token-cache.ts';
 import { verifyToken } from './verify-token.ts';
 
 /** What a verified request carries on to the origin and to `c.var.auth`. */
@@ -40,6 +42,7 @@ export interface Verifier {
 export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifier {
   const now = deps.now ?? Date.now;
   const log = deps.log ?? consoleLogger;
+  const tokenCaches = config.issuers.map(() => createVerifiedTokenCache(VERIFIED_TOKEN_CACHE_MAX_ENTRIES));
   const resolvers: JwksResolver[] = config.issuers.map((issuer) =>
     createJwksResolver({
       issuer: issuer.issuer,
@@ -63,12 +66,21 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
       if (rule.access === 'public') return null;
       const issuer = config.issuers[rule.issuer];
       const resolver = resolvers[rule.issuer];
-      if (!issuer || !resolver) throw new VerifierError('internal_error');
+      const tokenCache = tokenCaches[rule.issuer];
+      if (!issuer || !resolver || !tokenCache) throw new VerifierError('internal_error');
 
       const token = extractBearerToken(request.headers.get('authorization'));
       // RFC 6750 §2: a client must not send the token in more than one way; the query form is not accepted.
       if (url.searchParams.has('access_token')) throw new VerifierError('malformed_authorization');
-      const claims = await verifyToken(token, issuer, (header) => resolver.getKey(header, io), now());
+      const nowMs = now();
+      const versionBefore = resolver.currentVersion(io);
+      let claims = tokenCache.get(token, nowMs, versionBefore);
+      if (!claims) {
+        claims = await verifyToken(token, issuer, (header) => resolver.getKey(header, io), nowMs);
+        const versionAfter = resolver.currentVersion(io);
+        // A set that changed during verification may no longer hold the key that verified it.
+        if (versionBefore === undefined || versionBefore === versionAfter) tokenCache.set(token, claims, versionAfter);
+      }
       authorizeScopes(claims, rule.requiredScopes);
       return { subject: typeof claims.sub === 'string' ? claims.sub : undefined, claims };
     },

@@ -36,6 +36,12 @@ export interface JwksResolverOptions {
 }
 
 export interface JwksResolver {
+  /**
+   * Synchronously: the hash of the key set in memory when it may still be used (starting a
+   * background refresh if it is stale), or `undefined`. Results derived from a set, such as
+   * verified tokens, are valid only while this stays the same.
+   */
+  currentVersion(io: ResolverIo): string | undefined;
   /** The verification key for a token header; throws `unknown_kid` or `jwks_unavailable`. */
   getKey(header: JWSHeaderParameters, io: ResolverIo): Promise<CryptoKey>;
   /** Fetches from the issuer now and writes every tier (the scheduled refresh). */
@@ -189,15 +195,21 @@ export function createJwksResolver(options: JwksResolverOptions): JwksResolver {
     });
   }
 
-  async function currentSet(io: ResolverIo): Promise<LoadedSet> {
-    const set = loaded ?? (await shared(() => loadCold(io)));
+  /** Whether a set may be used now; a stale one starts a background refresh as a side effect. */
+  function usable(set: LoadedSet, io: ResolverIo): boolean {
     const age = now() - set.record.fetchedAt;
-    if (age < set.record.ttlSeconds * 1000) return set;
+    if (age < set.record.ttlSeconds * 1000) return true;
     if (age < (set.record.ttlSeconds + JWKS_MAX_STALE_SECONDS) * 1000) {
       refreshInBackground(io);
-      return set;
+      return true;
     }
     // Too old to trust even as a fallback: keys may have been revoked since.
+    return false;
+  }
+
+  async function currentSet(io: ResolverIo): Promise<LoadedSet> {
+    const set = loaded ?? (await shared(() => loadCold(io)));
+    if (usable(set, io)) return set;
     try {
       return await shared(() => fetchFromIssuer(io));
     } catch (error) {
@@ -207,6 +219,10 @@ export function createJwksResolver(options: JwksResolverOptions): JwksResolver {
   }
 
   return {
+    currentVersion(io) {
+      return loaded && usable(loaded, io) ? loaded.record.hash : undefined;
+    },
+
     async getKey(header, io) {
       let set = await currentSet(io);
       const key = await findKey(set, header);

@@ -1,0 +1,77 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createVerifiedTokenCache } from '../src/auth/token-cache.ts';
+import { makeKey, TestIssuer } from './helpers/issuer.ts';
+import { TestOrigin } from './helpers/origin.ts';
+import { bearer, ClockedGateway, varsFor } from './helpers/worker.ts';
+
+beforeEach(() => {
+  vi.spyOn(console, 'log').mockImplementation(() => {});
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('verified-token cache', () => {
+  it('lets a repeated token skip the signature check', async () => {
+    const issuer = await TestIssuer.create();
+    const gateway = new ClockedGateway(varsFor(issuer, new TestOrigin()));
+    const token = await issuer.mint({ at: gateway.nowSeconds });
+    const verify = vi.spyOn(crypto.subtle, 'verify');
+    for (let i = 0; i < 20; i++) expect((await gateway.call(bearer(token))).status).toBe(200);
+    expect(verify).toHaveBeenCalledTimes(1);
+    // A different token is verified.
+    expect(
+      (await gateway.call(bearer(await issuer.mint({ at: gateway.nowSeconds, claims: { sub: 'b' } })))).status,
+    ).toBe(200);
+    expect(verify).toHaveBeenCalledTimes(2);
+  });
+
+  it('never serves a cached token past its exp', async () => {
+    const issuer = await TestIssuer.create();
+    const gateway = new ClockedGateway(varsFor(issuer, new TestOrigin(), { CLOCK_SKEW_SECONDS: '0' }));
+    const token = await issuer.mint({ at: gateway.nowSeconds, claims: { exp: gateway.nowSeconds + 10 } });
+    gateway.nowMs = gateway.nowSeconds * 1000;
+    expect((await gateway.call(bearer(token))).status).toBe(200);
+    gateway.advance(9);
+    expect((await gateway.call(bearer(token))).status).toBe(200);
+    gateway.advance(1);
+    expect((await gateway.call(bearer(token))).status).toBe(401);
+  });
+
+  it('still checks scopes per route on a cached token', async () => {
+    const issuer = await TestIssuer.create();
+    const gateway = new ClockedGateway(varsFor(issuer, new TestOrigin(), { REQUIRED_SCOPES: 'admin' }));
+    const token = await issuer.mint({ at: gateway.nowSeconds, claims: { scope: 'read' } });
+    expect((await gateway.call(bearer(token))).status).toBe(403);
+    expect((await gateway.call(bearer(token))).status).toBe(403);
+  });
+
+  it('drops every cached token when the key set changes', async () => {
+    const issuer = await TestIssuer.create();
+    const gateway = new ClockedGateway(varsFor(issuer, new TestOrigin()));
+    const token = await issuer.mint({ at: gateway.nowSeconds, claims: { exp: gateway.nowSeconds + 3_600 } });
+    expect((await gateway.call(bearer(token))).status).toBe(200);
+    // The issuer revokes the key; the next TTL refresh sees it.
+    issuer.keys = [await makeKey('RS256')];
+    await issuer.publish();
+    gateway.advance(601);
+    expect((await gateway.call(bearer(token))).status).toBe(200); // stale set served while refreshing
+    expect((await gateway.call(bearer(token))).status).toBe(401);
+  });
+
+  it('evicts the least recently used entry at its bound', () => {
+    const cache = createVerifiedTokenCache(2);
+    const payload = (sub: string) => ({ sub, exp: 2_000_000_000 });
+    const now = 1_000_000_000_000;
+    expect(cache.get('a', now, 'v1')).toBeUndefined();
+    cache.set('a', payload('a'), 'v1');
+    cache.set('b', payload('b'), 'v1');
+    expect(cache.get('a', now, 'v1')?.sub).toBe('a');
+    cache.set('c', payload('c'), 'v1');
+    expect(cache.get('b', now, 'v1')).toBeUndefined();
+    expect(cache.get('a', now, 'v1')?.sub).toBe('a');
+    expect(cache.get('c', now, 'v1')?.sub).toBe('c');
+    expect(cache.get('a', now, 'v2')).toBeUndefined();
+    expect(cache.get('c', now, 'v2')).toBeUndefined();
+  });
+});
