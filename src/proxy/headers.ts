@@ -28,9 +28,21 @@ export function originRequestHeaders(incoming: Headers, auth: AuthResult | null)
   if (auth) {
     // A subject outside printable ASCII cannot be a header value; the origin still has it in X-Auth-Claims.
     if (auth.subject !== undefined && /^[\x20-\x7E]*$/.test(auth.subject)) headers.set('x-auth-subject', auth.subject);
-    headers.set('x-auth-claims', base64url(JSON.stringify(auth.claims)));
+    headers.set('x-auth-claims', encodedClaims(auth.claims));
   }
   return headers;
+}
+
+/** A token served from the verified-token cache brings the same payload object: encode it once. */
+const encodedByPayload = new WeakMap<object, string>();
+
+function encodedClaims(claims: object): string {
+  let encoded = encodedByPayload.get(claims);
+  if (encoded === undefined) {
+    encoded = base64url(JSON.stringify(claims));
+    encodedByPayload.set(claims, encoded);
+  }
+  return encoded;
 }
 
 function base64url(text: string): string {
