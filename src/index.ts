@@ -19,9 +19,24 @@ const MAX_BUILT_GATEWAYS = 16;
 let lastEnv: Env | undefined;
 let lastBuilt: Built | undefined;
 
+/** The variables `parseConfig` reads; other bindings (secrets, services) never shape the config. */
+const VARIABLES = [
+  'ISSUER',
+  'AUDIENCE',
+  'JWKS_URI',
+  'ORIGIN',
+  'ALGORITHMS',
+  'REQUIRED_SCOPES',
+  'CLOCK_SKEW_SECONDS',
+  'JWKS_CACHE_TTL_SECONDS',
+  'JWKS_REFRESH_COOLDOWN_SECONDS',
+  'PUBLIC_PATHS',
+  'REALM',
+] as const satisfies readonly Exclude<keyof Env, 'JWKS_CACHE'>[];
+
 function gatewayFor(env: Env): Built {
   if (env === lastEnv && lastBuilt) return lastBuilt;
-  const { JWKS_CACHE: _kv, ...vars } = env;
+  const vars = Object.fromEntries(VARIABLES.map((name) => [name, env[name]])) as Omit<Env, 'JWKS_CACHE'>;
   const key = JSON.stringify(vars);
   let entry = built.get(key);
   if (!entry) {
