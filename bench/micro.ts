@@ -1,0 +1,91 @@
+/**
+ * The crypto floor, measured in the same workerd: µs per raw `crypto.subtle.verify` and per
+ * call of edge-verifier's whole verification path, unique and repeated tokens.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { BENCH_DIR, BIN, RESULTS_DIR } from './paths.ts';
+import { startWorkerd } from './systems/workerd.ts';
+import type { Alg, BenchKey } from './tokens.ts';
+
+export interface MicroResult {
+  rawVerifyUs: Record<Alg, number>;
+  pathUniqueUs: Record<Alg, number>;
+  pathRepeatedUs: number;
+}
+
+const N = 2_000;
+
+export async function runMicro(
+  keys: Record<Alg, BenchKey>,
+  pools: Record<Alg, string>,
+  vars: { ISSUER: string; AUDIENCE: string; JWKS_URI: string },
+): Promise<MicroResult> {
+  const outfile = `${RESULTS_DIR}/build/micro/index.js`;
+  execFileSync(
+    `${BIN}/esbuild`,
+    [
+      `${BENCH_DIR}/workers/micro.ts`,
+      '--bundle',
+      '--format=esm',
+      '--platform=neutral',
+      '--main-fields=module,main',
+      '--conditions=workerd,worker,browser',
+      `--outfile=${outfile}`,
+    ],
+    { stdio: 'ignore' },
+  );
+  const running = await startWorkerd('micro', outfile, {
+    ...vars,
+    RS256_JWK: JSON.stringify(keys.RS256.publicJwk),
+    ES256_JWK: JSON.stringify(keys.ES256.publicJwk),
+  });
+  const tokensOf = (alg: Alg, count: number) => readFileSync(pools[alg], 'utf8').split('\n', count);
+  /** Median over 5 timed requests of (time with n ops − time with 0 ops) / n, in µs. */
+  const perOp = async (op: string, tokens: string[]) => {
+    const time = async (n: number) => {
+      const started = process.hrtime.bigint();
+      const response = await fetch(running.url, { method: 'POST', body: JSON.stringify({ op, n, tokens }) });
+      const { ok } = (await response.json()) as { ok: number };
+      if (ok !== n) throw new Error(`${op}: only ${ok} of ${n} operations succeeded`);
+      return Number(process.hrtime.bigint() - started) / 1000;
+    };
+    await time(200);
+    const samples: number[] = [];
+    for (let i = 0; i < 5; i++) samples.push(((await time(N)) - (await time(0))) / N);
+    return samples.sort((a, b) => a - b)[2] as number;
+  };
+  try {
+    const result: MicroResult = {
+      rawVerifyUs: {
+        RS256: await perOp('raw-RS256', tokensOf('RS256', 1)),
+        ES256: await perOp('raw-ES256', tokensOf('ES256', 1)),
+      },
+      pathUniqueUs: { RS256: 0, ES256: 0 },
+      pathRepeatedUs: await perOp('path', tokensOf('RS256', 1)),
+    };
+    // Unique tokens: every timed request walks fresh ones (the verified-token cache holds 4,096).
+    for (const alg of ['RS256', 'ES256'] as const) {
+      const all = readFileSync(pools[alg], 'utf8').split('\n', 60_000);
+      let offset = 0;
+      const time = async (n: number) => {
+        const tokens = all.slice(offset, offset + Math.max(n, 1));
+        offset += n;
+        const started = process.hrtime.bigint();
+        const response = await fetch(running.url, { method: 'POST', body: JSON.stringify({ op: 'path', n, tokens }) });
+        await response.json();
+        return Number(process.hrtime.bigint() - started) / 1000;
+      };
+      await time(200);
+      const samples: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const zero = await time(0);
+        samples.push(((await time(N)) - zero) / N);
+      }
+      result.pathUniqueUs[alg] = samples.sort((a, b) => a - b)[2] as number;
+    }
+    return result;
+  } finally {
+    await running.stop();
+  }
+}

@@ -1,0 +1,125 @@
+/** Medians across rounds, the derived figures, the printed table and the JSON result. */
+import { mkdir, writeFile } from 'node:fs/promises';
+import type { LoadResult } from './load/wrk.ts';
+import type { MicroResult } from './micro.ts';
+import { RESULTS_DIR } from './paths.ts';
+
+export interface Sample extends LoadResult {
+  system: string;
+  mode: string;
+  /** The measurement this one is compared with (its own no-auth ceiling). */
+  ceiling: string;
+  cpuUsPerRequest: number;
+  peakRssMb: number;
+  jwksFetches: number;
+}
+
+export interface Row {
+  key: string;
+  system: string;
+  mode: string;
+  ceiling: string;
+  rounds: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  ratioToCeiling: number | undefined;
+  cpuUsPerRequest: number;
+  addedCpuUs: number | undefined;
+  peakRssMb: number;
+  jwksFetches: number;
+  non2xx: number;
+  tokenWraps: number;
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+export function summarize(samples: Sample[]): Row[] {
+  const groups = new Map<string, Sample[]>();
+  for (const sample of samples) {
+    const key = `${sample.system} | ${sample.mode}`;
+    groups.set(key, [...(groups.get(key) ?? []), sample]);
+  }
+  const rows: Row[] = [...groups.entries()].map(([key, group]) => {
+    const first = group[0] as Sample;
+    return {
+      key,
+      system: first.system,
+      mode: first.mode,
+      ceiling: first.ceiling,
+      rounds: group.length,
+      rps: median(group.map((s) => s.rps)),
+      p50Ms: median(group.map((s) => s.p50Ms)),
+      p99Ms: median(group.map((s) => s.p99Ms)),
+      ratioToCeiling: undefined,
+      cpuUsPerRequest: median(group.map((s) => s.cpuUsPerRequest)),
+      addedCpuUs: undefined,
+      peakRssMb: Math.max(...group.map((s) => s.peakRssMb)),
+      jwksFetches: Math.max(...group.map((s) => s.jwksFetches)),
+      non2xx: group.reduce((sum, s) => sum + s.non2xx, 0),
+      tokenWraps: group.reduce((sum, s) => sum + s.tokenWraps, 0),
+    };
+  });
+  for (const row of rows) {
+    const ceiling = rows.find((r) => r.key === row.ceiling);
+    if (ceiling && ceiling !== row) {
+      row.ratioToCeiling = row.rps / ceiling.rps;
+      row.addedCpuUs = row.cpuUsPerRequest - ceiling.cpuUsPerRequest;
+    }
+  }
+  return rows;
+}
+
+export function printTable(rows: Row[], micro: MicroResult | undefined, floorRps: number | undefined): void {
+  const header = [
+    'system | mode',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    '÷ ceiling',
+    'CPU µs/req',
+    '+CPU µs',
+    'peak RSS MB',
+    'JWKS fetches',
+    'non-2xx',
+  ];
+  const lines = rows.map((r) => [
+    r.key,
+    r.rps.toFixed(0),
+    r.p50Ms.toFixed(2),
+    r.p99Ms.toFixed(2),
+    r.ratioToCeiling === undefined ? '—' : r.ratioToCeiling.toFixed(3),
+    r.cpuUsPerRequest.toFixed(1),
+    r.addedCpuUs === undefined ? '—' : r.addedCpuUs.toFixed(1),
+    r.peakRssMb.toFixed(0),
+    String(r.jwksFetches),
+    String(r.non2xx) + (r.tokenWraps ? ` (wrapped ${r.tokenWraps}×)` : ''),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
+  const format = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
+  console.log(format(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const line of lines) console.log(format(line));
+  if (micro) {
+    console.log('');
+    console.log(
+      `raw crypto.subtle.verify in workerd: RS256 ${micro.rawVerifyUs.RS256.toFixed(1)} µs, ES256 ${micro.rawVerifyUs.ES256.toFixed(1)} µs`,
+    );
+    console.log(
+      `edge-verifier authenticate(): unique RS256 ${micro.pathUniqueUs.RS256.toFixed(1)} µs, unique ES256 ${micro.pathUniqueUs.ES256.toFixed(1)} µs, repeated ${micro.pathRepeatedUs.toFixed(1)} µs`,
+    );
+  }
+  if (floorRps !== undefined)
+    console.log(`crypto floor for unique RS256 = 1 / (1/R_A + t_raw_verify) = ${floorRps.toFixed(0)} req/s`);
+}
+
+export async function writeResult(result: unknown): Promise<string> {
+  await mkdir(RESULTS_DIR, { recursive: true });
+  const path = `${RESULTS_DIR}/latest.json`;
+  await writeFile(path, `${JSON.stringify(result, null, 2)}\n`);
+  return path;
+}
