@@ -16,7 +16,7 @@ export interface LoadResult {
   tokenWraps: number;
 }
 
-export type TokenSource = { kind: 'none' } | { kind: 'repeated'; token: string } | { kind: 'unique'; file: string };
+export type TokenSource = { kind: 'repeated'; token: string } | { kind: 'unique'; file: string };
 
 export function runWrk(url: string, seconds: number, tokens: TokenSource): Promise<LoadResult> {
   const env: Record<string, string> = { ...process.env, THREADS: String(SETTINGS.threads) } as Record<string, string>;

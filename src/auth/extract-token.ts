@@ -4,6 +4,9 @@ import { VerifierError } from '../errors.ts';
 /** RFC 6750 §2.1: `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`. */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
+/** RFC 9110 §5.6.2 token characters, for the auth-scheme. */
+const SCHEME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
 /**
  * Reads the bearer token from an `Authorization` header value (`null` when absent).
  * The scheme is case-insensitive (RFC 9110 §11.1). `Headers` joins repeated headers with
@@ -13,16 +16,18 @@ export function extractBearerToken(authorization: string | null): string {
   if (authorization === null) throw new VerifierError('missing_token');
   // Refuse an oversized header before any regex runs over it.
   if (authorization.length > MAX_TOKEN_LENGTH_BYTES + 64) throw new VerifierError('token_too_large');
-  const match = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+)(?:[ ]+(.*))?$/.exec(authorization.trim());
-  if (!match) throw new VerifierError('malformed_authorization');
-  const [, scheme = '', credentials] = match;
+  const value = authorization.trim();
+  const space = value.indexOf(' ');
+  const scheme = space < 0 ? value : value.slice(0, space);
+  if (!SCHEME.test(scheme)) throw new VerifierError('malformed_authorization');
   if (scheme.toLowerCase() !== 'bearer') {
-    if (authorization.includes(',') && /,\s*bearer\b/i.test(authorization)) {
-      throw new VerifierError('malformed_authorization');
-    }
+    if (/,\s*bearer\b/i.test(value)) throw new VerifierError('malformed_authorization');
     throw new VerifierError('unsupported_scheme');
   }
-  if (credentials === undefined || credentials.length === 0) throw new VerifierError('malformed_authorization');
+  let start = space;
+  while (start >= 0 && value.charCodeAt(start) === 0x20) start++;
+  const credentials = start < 0 ? '' : value.slice(start);
+  if (credentials.length === 0) throw new VerifierError('malformed_authorization');
   if (credentials.length > MAX_TOKEN_LENGTH_BYTES) throw new VerifierError('token_too_large');
   if (!B64TOKEN.test(credentials)) throw new VerifierError('malformed_authorization');
   return credentials;
