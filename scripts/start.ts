@@ -5,10 +5,10 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { DEMO_AUDIENCE, DEMO_STATE_FILE, DEMO_TENANT, mintDemoToken } from './demo.ts';
 import { startDevIssuer } from './dev-issuer.ts';
 import { startEchoOrigin } from './echo-origin.ts';
+import { freePort, waitUntilAnswering } from './loopback.ts';
 
 const check = process.argv.includes('--check');
 const READY_TIMEOUT_MS = 60_000;
@@ -64,7 +64,12 @@ wrangler.on('exit', (code) => {
   }
 });
 
-await waitUntilReady(`${workerUrl}/health`);
+try {
+  await waitUntilAnswering(`${workerUrl}/health`, READY_TIMEOUT_MS);
+} catch (error) {
+  console.error(`wrangler dev did not start: ${(error as Error).message}`);
+  await stop(1);
+}
 const token = await mintDemoToken(issuerUrl);
 const withToken = `curl -i ${workerUrl}/hello -H 'Authorization: Bearer ${token}'`;
 const withoutToken = `curl -i ${workerUrl}/hello`;
@@ -91,29 +96,3 @@ A request without a token (401 with a Bearer challenge):
 
 Mint another token with: npm run token     Stop with Ctrl-C.
 `);
-
-async function waitUntilReady(url: string): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    try {
-      const response = await fetch(url);
-      await response.body?.cancel();
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-  console.error(`wrangler dev did not answer on ${url} within ${READY_TIMEOUT_MS / 1000} s`);
-  await stop(1);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 8787));
-    });
-  });
-}

@@ -2,6 +2,7 @@ import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { keyFitsAlgorithm, unusableKeyReason } from '../src/jwks/key-policy.ts';
 import { parseJwks } from '../src/jwks/parse-jwks.ts';
+import { makeWeakRsaKey } from './helpers/issuer.ts';
 
 let rsa: JWK;
 let ec: JWK;
@@ -20,13 +21,8 @@ describe('which JWKS keys may be used', () => {
   });
 
   it('refuses RSA keys under 2048 bits', async () => {
-    // jose refuses to make such a key, so WebCrypto makes it.
-    const small = (await crypto.subtle.generateKey(
-      { name: 'RSASSA-PKCS1-v1_5', modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
-      true,
-      ['sign', 'verify'],
-    )) as CryptoKeyPair;
-    expect(unusableKeyReason(await exportJWK(small.publicKey))).toBe('RSA modulus too small');
+    const small = await makeWeakRsaKey();
+    expect(unusableKeyReason(small.publicJwk)).toBe('RSA modulus too small');
     expect(unusableKeyReason(rsa)).toBeUndefined();
   });
 

@@ -4,8 +4,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import { freePort, waitUntilAnswering } from '../../scripts/loopback.ts';
 import { RESULTS_DIR } from '../paths.ts';
-import { freePort, type Running, startProcess, stopProcess, waitUntilAnswering } from './process.ts';
+import { type Running, startProcess, stopProcess } from './process.ts';
 
 export function haproxyAvailable(): boolean {
   try {
@@ -55,6 +56,6 @@ backend origin
   await writeFile(path, config);
   const child = startProcess('haproxy', ['-f', path, '-db']);
   const url = `http://127.0.0.1:${port}`;
-  await waitUntilAnswering(url);
+  await waitUntilAnswering(url, 20_000);
   return { url, pid: child.pid as number, stop: () => stopProcess(child) };
 }

@@ -1,4 +1,4 @@
-/** Starting and stopping the server processes under test, and waiting until they answer. */
+/** Starting and stopping the server processes under test. */
 import { type ChildProcess, spawn } from 'node:child_process';
 
 export interface Running {
@@ -37,32 +37,4 @@ export function firstJsonLine(child: ChildProcess): Promise<Record<string, unkno
     });
     child.once('exit', (code) => reject(new Error(`exited with ${code} before announcing itself`)));
   });
-}
-
-export async function waitUntilAnswering(url: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const response = await fetch(url);
-      await response.body?.cancel();
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-}
-
-export function freePort(): Promise<number> {
-  return import('node:net').then(
-    ({ createServer }) =>
-      new Promise((resolve, reject) => {
-        const server = createServer();
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => {
-          const address = server.address();
-          server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-        });
-      }),
-  );
 }

@@ -6,8 +6,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { freePort, waitUntilAnswering } from '../../scripts/loopback.ts';
 import { BENCH_DIR, BIN, REPO_DIR, RESULTS_DIR } from '../paths.ts';
-import { freePort, type Running, startProcess, stopProcess, waitUntilAnswering } from './process.ts';
+import { type Running, startProcess, stopProcess } from './process.ts';
 
 const BUILD_DIR = `${RESULTS_DIR}/build`;
 
@@ -78,6 +79,6 @@ const worker :Workerd.Worker = (
   await writeFile(configPath, config);
   const child = startProcess(workerdBinary(), ['serve', configPath, '--experimental']);
   const url = `http://127.0.0.1:${port}`;
-  await waitUntilAnswering(url);
+  await waitUntilAnswering(url, 20_000);
   return { url, pid: child.pid as number, stop: () => stopProcess(child) };
 }

@@ -18,6 +18,16 @@ export async function makeKey(
   return { kid, alg, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
 }
 
+/** An RSA-1024 key, which jose refuses to create, so WebCrypto makes it: for "too weak" cases. */
+export async function makeWeakRsaKey(kid = 'rsa-1024'): Promise<TestKey> {
+  const pair = (await crypto.subtle.generateKey(
+    { name: 'RSASSA-PKCS1-v1_5', modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+    true,
+    ['sign', 'verify'],
+  )) as CryptoKeyPair;
+  return { kid, alg: 'RS256', privateKey: pair.privateKey, publicJwk: { ...(await exportJWK(pair.publicKey)), kid } };
+}
+
 /** The same key pair, re-imported to sign with another algorithm of its family (RS256 → PS256). */
 export async function withAlg(key: TestKey, alg: string): Promise<TestKey> {
   const { alg: _alg, ...privateJwk } = await exportJWK(key.privateKey);

@@ -1,6 +1,6 @@
-import { exportJWK, type JWK } from 'jose';
+import type { JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { makeKey, TestIssuer, type TestKey } from '../helpers/issuer.ts';
+import { makeKey, makeWeakRsaKey, TestIssuer, type TestKey } from '../helpers/issuer.ts';
 import { b64url, claimsJson, rawToken, signedRaw, Target } from './harness.ts';
 
 /** An issuer serving `good` plus whatever `extra` keys a broken or hostile JWKS holds. */
@@ -54,17 +54,7 @@ describe('hostile or broken JWKS content', () => {
   });
 
   it('refuses tokens signed by an RSA-1024 key', async () => {
-    const pair = (await crypto.subtle.generateKey(
-      { name: 'RSASSA-PKCS1-v1_5', modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
-      true,
-      ['sign', 'verify'],
-    )) as CryptoKeyPair;
-    const small: TestKey = {
-      kid: 'rsa-1024',
-      alg: 'RS256',
-      privateKey: pair.privateKey,
-      publicJwk: { ...(await exportJWK(pair.publicKey)), kid: 'rsa-1024' },
-    };
+    const small = await makeWeakRsaKey();
     const { issuer } = await issuerWith([small.publicJwk]);
     const target = new Target(issuer);
     const token = await signedRaw(small, JSON.stringify({ alg: 'RS256', kid: small.kid }), claimsJson(issuer));
