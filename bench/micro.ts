@@ -4,6 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { peakRssMb, rssMb } from './metrics/proc.ts';
 import { BENCH_DIR, BIN, RESULTS_DIR } from './paths.ts';
 import { startWorkerd } from './systems/workerd.ts';
 import type { Alg, BenchKey } from './tokens.ts';
@@ -12,6 +13,8 @@ export interface MicroResult {
   rawVerifyUs: Record<Alg, number>;
   pathUniqueUs: Record<Alg, number>;
   pathRepeatedUs: number;
+  /** workerd's resident memory before and after verifying 100k unique tokens (bounded caches). */
+  memory: { tokens: number; rssBeforeMb: number; rssAfterMb: number; peakMb: number };
 }
 
 const N = 2_000;
@@ -63,6 +66,7 @@ export async function runMicro(
       },
       pathUniqueUs: { RS256: 0, ES256: 0 },
       pathRepeatedUs: await perOp('path', tokensOf('RS256', 1)),
+      memory: { tokens: 0, rssBeforeMb: 0, rssAfterMb: 0, peakMb: 0 },
     };
     // Unique tokens: every timed request walks fresh ones (the verified-token cache holds 4,096).
     for (const alg of ['RS256', 'ES256'] as const) {
@@ -84,6 +88,20 @@ export async function runMicro(
       }
       result.pathUniqueUs[alg] = samples.sort((a, b) => a - b)[2] as number;
     }
+    // Every token of the pool through authenticate(), in batches, to show the caches stay bounded.
+    const pool = readFileSync(pools.RS256, 'utf8').split('\n').filter(Boolean);
+    result.memory.rssBeforeMb = rssMb(running.pid);
+    for (let offset = 0; offset < pool.length; offset += 2_000) {
+      const tokens = pool.slice(offset, offset + 2_000);
+      const response = await fetch(running.url, {
+        method: 'POST',
+        body: JSON.stringify({ op: 'path', n: tokens.length, tokens }),
+      });
+      await response.json();
+      result.memory.tokens += tokens.length;
+    }
+    result.memory.rssAfterMb = rssMb(running.pid);
+    result.memory.peakMb = peakRssMb(running.pid);
     return result;
   } finally {
     await running.stop();

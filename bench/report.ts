@@ -110,6 +110,9 @@ export function printTable(rows: Row[], micro: MicroResult | undefined, floorRps
       `raw crypto.subtle.verify in workerd: RS256 ${micro.rawVerifyUs.RS256.toFixed(1)} µs, ES256 ${micro.rawVerifyUs.ES256.toFixed(1)} µs`,
     );
     console.log(
+      `workerd memory over ${micro.memory.tokens} unique RS256 tokens through authenticate(): RSS ${micro.memory.rssBeforeMb.toFixed(0)} → ${micro.memory.rssAfterMb.toFixed(0)} MB (+${(micro.memory.rssAfterMb - micro.memory.rssBeforeMb).toFixed(0)} MB), peak ${micro.memory.peakMb.toFixed(0)} MB`,
+    );
+    console.log(
       `edge-verifier authenticate(): unique RS256 ${micro.pathUniqueUs.RS256.toFixed(1)} µs, unique ES256 ${micro.pathUniqueUs.ES256.toFixed(1)} µs, repeated ${micro.pathRepeatedUs.toFixed(1)} µs`,
     );
   }

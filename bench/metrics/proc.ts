@@ -13,6 +13,15 @@ export function cpuSeconds(pid: number): number {
 
 /** Peak resident set size (VmHWM) in MB. */
 export function peakRssMb(pid: number): number {
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return statusMb(pid, 'VmHWM');
+}
+
+/** Current resident set size (VmRSS) in MB. */
+export function rssMb(pid: number): number {
+  return statusMb(pid, 'VmRSS');
+}
+
+function statusMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : Number.NaN;
 }
