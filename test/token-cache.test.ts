@@ -59,19 +59,45 @@ describe('verified-token cache', () => {
     expect((await gateway.call(bearer(token))).status).toBe(401);
   });
 
-  it('evicts the least recently used entry at its bound', () => {
-    const cache = createVerifiedTokenCache(2);
+  it('keeps a recently read token and drops the least recently used one', () => {
+    const cache = createVerifiedTokenCache(4);
     const payload = (sub: string) => ({ sub, exp: 2_000_000_000 });
     const now = 1_000_000_000_000;
     expect(cache.get('a', now, 'v1')).toBeUndefined();
     cache.set('a', payload('a'), 'v1');
     cache.set('b', payload('b'), 'v1');
+    // A hit keeps `a` recent; `b` is now the least recently used.
     expect(cache.get('a', now, 'v1')?.sub).toBe('a');
     cache.set('c', payload('c'), 'v1');
+    cache.set('d', payload('d'), 'v1');
     expect(cache.get('b', now, 'v1')).toBeUndefined();
     expect(cache.get('a', now, 'v1')?.sub).toBe('a');
-    expect(cache.get('c', now, 'v1')?.sub).toBe('c');
+    expect(cache.get('d', now, 'v1')?.sub).toBe('d');
     expect(cache.get('a', now, 'v2')).toBeUndefined();
-    expect(cache.get('c', now, 'v2')).toBeUndefined();
+    expect(cache.get('d', now, 'v2')).toBeUndefined();
+  });
+
+  it('never holds more entries than its bound', () => {
+    const cache = createVerifiedTokenCache(64);
+    const now = 1_000_000_000_000;
+    let largest = 0;
+    for (let i = 0; i < 1_000; i++) {
+      cache.set(`token-${i}`, { exp: 2_000_000_000 }, 'v1');
+      // Reads of older tokens move them between generations; the bound must hold through that too.
+      cache.get(`token-${i >> 1}`, now, 'v1');
+      largest = Math.max(largest, cache.size);
+    }
+    expect(largest).toBeLessThanOrEqual(64);
+    expect(largest).toBeGreaterThan(32);
+    expect(cache.get('token-999', now, 'v1')).toBeDefined();
+  });
+
+  it('forgets an expired entry found in the older generation', () => {
+    const cache = createVerifiedTokenCache(4);
+    const now = 1_000_000_000_000;
+    cache.set('old', { exp: now / 1000 + 1 }, 'v1');
+    cache.set('x', { exp: 2_000_000_000 }, 'v1');
+    expect(cache.get('old', now + 1_000, 'v1')).toBeUndefined();
+    expect(cache.get('old', now, 'v1')).toBeUndefined();
   });
 });

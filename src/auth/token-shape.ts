@@ -28,13 +28,19 @@ export function assertTokenShape(token: string): void {
   if (first < 0 || second < 0 || token.indexOf('.', second + 1) >= 0) throw new VerifierError('malformed_token');
   const header = decodeBase64url(token, 0, first);
   const payload = decodeBase64url(token, first + 1, second);
-  if (!header || !payload || !decodeBase64url(token, second + 1, token.length)) {
+  // jose decodes the signature itself; here it only has to be canonical.
+  if (!header || !payload || !isCanonicalBase64url(token, second + 1, token.length)) {
     throw new VerifierError('malformed_token');
   }
   // RFC 7797 unencoded payloads are never valid for a JWT (RFC 7797 §7); a `b64` member without
   // `crit` would be read differently by verifiers that do and do not know it, so refuse it outright.
   if ('b64' in strictJsonObject(header)) throw new VerifierError('malformed_token');
   strictJsonObject(payload);
+}
+
+function base64urlValue(text: string, i: number): number {
+  const code = text.charCodeAt(i);
+  return code < 128 ? (BASE64URL_VALUE[code] as number) : -1;
 }
 
 /** Bytes of `text[start, end)` as canonical base64url without padding, or `undefined`. */
@@ -46,8 +52,7 @@ function decodeBase64url(text: string, start: number, end: number): Uint8Array |
   let bits = 0;
   let out = 0;
   for (let i = start; i < end; i++) {
-    const code = text.charCodeAt(i);
-    const value = code < 128 ? (BASE64URL_VALUE[code] as number) : -1;
+    const value = base64urlValue(text, i);
     if (value < 0) return undefined;
     buffer = ((buffer << 6) | value) & 0xfff;
     bits += 6;
@@ -60,6 +65,16 @@ function decodeBase64url(text: string, start: number, end: number): Uint8Array |
   return (buffer & ((1 << bits) - 1)) === 0 ? bytes : undefined;
 }
 
+/** The same rules as `decodeBase64url`, without decoding. */
+function isCanonicalBase64url(text: string, start: number, end: number): boolean {
+  const length = end - start;
+  if (length === 0 || length % 4 === 1) return false;
+  for (let i = start; i < end; i++) if (base64urlValue(text, i) < 0) return false;
+  // The last character of 2 (or 3) leftover characters carries 4 (or 2) bits that encode nothing.
+  const unusedBits = [0, 0, 0xf, 0x3][length % 4] as number;
+  return (base64urlValue(text, end - 1) & unusedBits) === 0;
+}
+
 function strictJsonObject(bytes: Uint8Array): object {
   let text: string;
   let value: unknown;
@@ -70,43 +85,64 @@ function strictJsonObject(bytes: Uint8Array): object {
     throw new VerifierError('malformed_token');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new VerifierError('malformed_token');
-  if (hasDuplicateKeysOrDepth(text, MAX_JSON_DEPTH)) throw new VerifierError('malformed_token');
+  // JSON.parse keeps one member per name, so the text has duplicates exactly when it names more
+  // members than the parsed value holds; "\u0061lg" and "alg" are one name to both counts.
+  const written = writtenMembers(text, MAX_JSON_DEPTH);
+  if (written < 0 || written !== parsedMembers(value)) throw new VerifierError('malformed_token');
   return value;
 }
 
-/** Scans text that `JSON.parse` has already accepted, so it can trust the syntax. */
-function hasDuplicateKeysOrDepth(text: string, maxDepth: number): boolean {
-  const stack: ({ keys: Set<string>; expectKey: boolean } | null)[] = [];
+/**
+ * Member names written in `text`, or -1 when nesting goes deeper than `maxDepth`. Scans text
+ * that `JSON.parse` has already accepted, so it can trust the syntax; no allocation.
+ */
+function writtenMembers(text: string, maxDepth: number): number {
+  let depth = 0;
+  /** Bit d is set when the container at depth d is an object. */
+  let objects = 0;
+  let expectKey = false;
+  let members = 0;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code === QUOTE) {
-      let end = i + 1;
-      let escaped = false;
-      for (let c = text.charCodeAt(end); c !== QUOTE; c = text.charCodeAt(end)) {
-        if (c === BACKSLASH) {
-          escaped = true;
-          end++;
-        }
-        end++;
-      }
-      const object = stack[stack.length - 1];
-      if (object?.expectKey) {
-        // Decoding makes "\u0061lg" and "alg" the same member, as every parser sees them.
-        const key = escaped ? (JSON.parse(text.slice(i, end + 1)) as string) : text.slice(i + 1, end);
-        if (object.keys.has(key)) return true;
-        object.keys.add(key);
-        object.expectKey = false;
-      }
-      i = end;
+      if (expectKey) members++;
+      expectKey = false;
+      i = closingQuote(text, i);
     } else if (code === 0x7b /* { */ || code === 0x5b /* [ */) {
-      stack.push(code === 0x7b ? { keys: new Set(), expectKey: true } : null);
-      if (stack.length > maxDepth) return true;
+      if (++depth > maxDepth) return -1;
+      if (code === 0x7b) objects |= 1 << depth;
+      else objects &= ~(1 << depth);
+      expectKey = code === 0x7b;
     } else if (code === 0x7d /* } */ || code === 0x5d /* ] */) {
-      stack.pop();
+      depth--;
+      expectKey = false;
     } else if (code === 0x2c /* , */) {
-      const object = stack[stack.length - 1];
-      if (object) object.expectKey = true;
+      expectKey = ((objects >> depth) & 1) === 1;
     }
   }
-  return false;
+  return members;
+}
+
+/** Index of the quote that closes the string opened at `open`. */
+function closingQuote(text: string, open: number): number {
+  let at = text.indexOf('"', open + 1);
+  for (;;) {
+    let backslashes = 0;
+    while (text.charCodeAt(at - 1 - backslashes) === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return at;
+    at = text.indexOf('"', at + 1);
+  }
+}
+
+/** Members JSON.parse kept, counted through every nested object and array. */
+function parsedMembers(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  let count = 0;
+  if (Array.isArray(value)) {
+    for (const item of value) count += parsedMembers(item);
+    return count;
+  }
+  const record = value as Record<string, unknown>;
+  for (const name of Object.keys(record)) count += 1 + parsedMembers(record[name]);
+  return count;
 }

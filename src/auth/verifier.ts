@@ -2,6 +2,7 @@ import type { JWTPayload } from 'jose';
 import type { Config } from '../config.ts';
 import { VERIFIED_TOKEN_CACHE_MAX_ENTRIES } from '../constants.ts';
 import { VerifierError } from '../errors.ts';
+import { requestUrl } from '../http/request-url.ts';
 import { createJwksResolver, type JwksResolver, type ResolverIo } from '../jwks/resolver.ts';
 import { consoleLogger, type Logger } from '../log.ts';
 import { findRule, isCorsPreflight } from '../policy/route-policy.ts';
@@ -16,6 +17,12 @@ export interface AuthResult {
   readonly subject: string | undefined;
   /** The verified payload. */
   readonly claims: JWTPayload;
+  /**
+   * The token's payload segment as the issuer signed it: base64url of the claims' JSON, sent
+   * to the origin as X-Auth-Claims. The shape check allows one spelling per payload (canonical
+   * base64url, no duplicate members), so it says exactly what `claims` holds.
+   */
+  readonly encodedClaims: string;
 }
 
 export interface VerifierDeps {
@@ -59,7 +66,7 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
     config,
     async authenticate(request, io) {
       if (isCorsPreflight(request)) return null;
-      const url = new URL(request.url);
+      const url = requestUrl(request);
       const rule = findRule(config.rules, url.pathname);
       // The config always ends with a catch-all rule; a gap would be a bug, and a bug must fail closed.
       if (!rule) throw new VerifierError('internal_error');
@@ -71,7 +78,7 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
 
       const token = extractBearerToken(request.headers.get('authorization'));
       // RFC 6750 §2: a client must not send the token in more than one way; the query form is not accepted.
-      if (url.searchParams.has('access_token')) throw new VerifierError('malformed_authorization');
+      if (url.search && url.searchParams.has('access_token')) throw new VerifierError('malformed_authorization');
       const nowMs = now();
       const versionBefore = resolver.currentVersion(io);
       let claims = tokenCache.get(token, nowMs, versionBefore);
@@ -82,10 +89,19 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
         if (versionBefore === undefined || versionBefore === versionAfter) tokenCache.set(token, claims, versionAfter);
       }
       authorizeScopes(claims, rule.requiredScopes);
-      return { subject: typeof claims.sub === 'string' ? claims.sub : undefined, claims };
+      return {
+        subject: typeof claims.sub === 'string' ? claims.sub : undefined,
+        claims,
+        encodedClaims: payloadSegment(token),
+      };
     },
     async refreshKeys(io) {
       await Promise.all(resolvers.map((resolver) => resolver.refresh(io)));
     },
   };
+}
+
+function payloadSegment(token: string): string {
+  const first = token.indexOf('.');
+  return token.slice(first + 1, token.indexOf('.', first + 1));
 }

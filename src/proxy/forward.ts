@@ -1,10 +1,11 @@
 import type { AuthResult } from '../auth/verifier.ts';
 import { VerifierError } from '../errors.ts';
+import { requestUrl } from '../http/request-url.ts';
 import { originRequestHeaders } from './headers.ts';
 
 /** The origin URL for a request: ORIGIN's base path, then the request's path and query. */
-export function originUrl(origin: string, requestUrl: string): string {
-  const { pathname, search } = new URL(requestUrl);
+export function originUrl(origin: string, request: Request): string {
+  const { pathname, search } = requestUrl(request);
   return `${origin}${pathname}${search}`;
 }
 
@@ -20,7 +21,7 @@ export async function forwardToOrigin(
 ): Promise<Response> {
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
   try {
-    return await doFetch(originUrl(origin, request.url), {
+    return await doFetch(originUrl(origin, request), {
       method: request.method,
       headers: originRequestHeaders(request.headers, auth),
       body: hasBody ? request.body : null,
