@@ -9,9 +9,20 @@ export interface Sample extends LoadResult {
   mode: string;
   /** The measurement this one is compared with (its own no-auth ceiling). */
   ceiling: string;
+  round: number;
   cpuUsPerRequest: number;
   peakRssMb: number;
   jwksFetches: number;
+  /** Share of the machine's CPU time the hypervisor gave elsewhere during the measurement. */
+  stealPercent: number;
+}
+
+/** One ES256 request to a peer measured with RS256 only: could it have been measured with ES256? */
+export interface Es256Probe {
+  system: string;
+  status: number;
+  /** The start of the refusal, when it refused. */
+  body?: string;
 }
 
 export interface Row {
@@ -28,7 +39,10 @@ export interface Row {
   addedCpuUs: number | undefined;
   peakRssMb: number;
   jwksFetches: number;
+  /** Highest over the rounds: a noisy host shows here. */
+  stealPercent: number;
   non2xx: number;
+  socketErrors: number;
   tokenWraps: number;
 }
 
@@ -60,7 +74,9 @@ export function summarize(samples: Sample[]): Row[] {
       addedCpuUs: undefined,
       peakRssMb: Math.max(...group.map((s) => s.peakRssMb)),
       jwksFetches: Math.max(...group.map((s) => s.jwksFetches)),
+      stealPercent: Math.max(...group.map((s) => s.stealPercent)),
       non2xx: group.reduce((sum, s) => sum + s.non2xx, 0),
+      socketErrors: group.reduce((sum, s) => sum + s.socketErrors, 0),
       tokenWraps: group.reduce((sum, s) => sum + s.tokenWraps, 0),
     };
   });
@@ -74,9 +90,15 @@ export function summarize(samples: Sample[]): Row[] {
   return rows;
 }
 
-export function printTable(rows: Row[], micro: MicroResult | undefined, floorRps: number | undefined): void {
+export function printTable(
+  rows: Row[],
+  micro: MicroResult | undefined,
+  floorRps: number | undefined,
+  probes: Es256Probe[],
+): void {
   const header = [
     'system | mode',
+    'rounds',
     'req/s',
     'p50 ms',
     'p99 ms',
@@ -85,10 +107,12 @@ export function printTable(rows: Row[], micro: MicroResult | undefined, floorRps
     '+CPU µs',
     'peak RSS MB',
     'JWKS fetches',
+    'steal %',
     'non-2xx',
   ];
   const lines = rows.map((r) => [
     r.key,
+    String(r.rounds),
     r.rps.toFixed(0),
     r.p50Ms.toFixed(2),
     r.p99Ms.toFixed(2),
@@ -97,21 +121,40 @@ export function printTable(rows: Row[], micro: MicroResult | undefined, floorRps
     r.addedCpuUs === undefined ? '—' : r.addedCpuUs.toFixed(1),
     r.peakRssMb.toFixed(0),
     String(r.jwksFetches),
-    String(r.non2xx) + (r.tokenWraps ? ` (wrapped ${r.tokenWraps}×)` : ''),
+    r.stealPercent.toFixed(1),
+    String(r.non2xx) +
+      (r.socketErrors ? ` (${r.socketErrors} socket errors)` : '') +
+      (r.tokenWraps ? ` (wrapped ${r.tokenWraps}×)` : ''),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
   const format = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
   console.log(format(header));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const line of lines) console.log(format(line));
+  if (probes.length > 0) {
+    console.log('');
+    console.log(
+      'unique ES256 is measured for edge-verifier only (BENCH_PEER_ES256=1 adds the peers); one ES256 request each:',
+    );
+    for (const probe of probes) {
+      const verdict = probe.status === 200 ? 'accepted (200)' : `n/a: answered ${probe.status} ${probe.body ?? ''}`;
+      console.log(`  ${probe.system}: ${verdict}`);
+    }
+  }
   if (micro) {
     console.log('');
     console.log(
       `raw crypto.subtle.verify in workerd: RS256 ${micro.rawVerifyUs.RS256.toFixed(1)} µs, ES256 ${micro.rawVerifyUs.ES256.toFixed(1)} µs`,
     );
-    console.log(
-      `workerd memory over ${micro.memory.tokens} unique RS256 tokens through authenticate(): RSS ${micro.memory.rssBeforeMb.toFixed(0)} → ${micro.memory.rssAfterMb.toFixed(0)} MB (+${(micro.memory.rssAfterMb - micro.memory.rssBeforeMb).toFixed(0)} MB), peak ${micro.memory.peakMb.toFixed(0)} MB`,
-    );
+    for (const kind of ['lazy', 'collected'] as const) {
+      const m = micro.memory[kind];
+      const how = kind === 'lazy' ? "V8's default heap sizing" : 'a full GC before each reading';
+      console.log(
+        `workerd memory over ${m.tokens} unique RS256 tokens through authenticate(), fresh process, ${how}: ` +
+          `${m.baselineMb.toFixed(0)} MB after warm-up, peak ${m.peakMb.toFixed(0)} MB (+${(m.peakMb - m.baselineMb).toFixed(0)} MB), ` +
+          `${m.endMb.toFixed(0)} MB at the end`,
+      );
+    }
     console.log(
       `edge-verifier authenticate(): unique RS256 ${micro.pathUniqueUs.RS256.toFixed(1)} µs, unique ES256 ${micro.pathUniqueUs.ES256.toFixed(1)} µs, repeated ${micro.pathRepeatedUs.toFixed(1)} µs`,
     );

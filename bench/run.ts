@@ -2,189 +2,188 @@
  * `npm run bench`: every system side by side on loopback, interleaved over rounds, medians
  * reported. See bench/README.md for what is measured and why.
  */
-import { execFileSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
 import { startDevIssuer } from '../scripts/dev-issuer.ts';
 import { runWrk, type TokenSource } from './load/wrk.ts';
-import { cpuSeconds, peakRssMb } from './metrics/proc.ts';
+import { acquireRunLock, otherBenchmarks } from './lock.ts';
+import { cpuSeconds, machineTicks, peakRssMb, stealPercent } from './metrics/proc.ts';
 import { type MicroResult, runMicro } from './micro.ts';
 import { BENCH_DIR, BIN, RESULTS_DIR } from './paths.ts';
-import { printTable, type Sample, summarize, writeResult } from './report.ts';
+import { key, type Measurement, type Mode, plan } from './plan.ts';
+import { type Es256Probe, printTable, type Sample, summarize, writeResult } from './report.ts';
 import { SETTINGS } from './settings.ts';
-import { haproxyAvailable, startHaproxy } from './systems/haproxy.ts';
-import { startNodePeer } from './systems/node-peers.ts';
-import { firstJsonLine, type Running, startProcess, stopProcess } from './systems/process.ts';
-import { buildWorkers, startWorkerd } from './systems/workerd.ts';
-import { type Alg, loadOrCreateKeys, mintToken, publicPem, tokenPool } from './tokens.ts';
+import { haproxyAvailable } from './systems/haproxy.ts';
+import { firstJsonLine, type Running, startProcess, stopAllOnSignal, stopProcess } from './systems/process.ts';
+import { buildWorkers, workerdBinary } from './systems/workerd.ts';
+import { ALGS, type Alg, createMinter, loadOrCreateKeys, tokenPool } from './tokens.ts';
+import { ensureTool } from './tools.ts';
 
 const started = Date.now();
+const elapsedSeconds = () => (Date.now() - started) / 1000;
 const notes: string[] = [];
 
-function ensureTool(command: string, debianPackage: string): boolean {
-  try {
-    execFileSync('which', [command], { stdio: 'ignore' });
-    return true;
-  } catch {
-    try {
-      execFileSync('apt-get', ['install', '-y', debianPackage], { stdio: 'ignore' });
-      return true;
-    } catch {
-      notes.push(`${command} is not installed and apt-get could not install ${debianPackage}`);
-      return false;
-    }
-  }
-}
+/** Seconds a measurement costs beyond warm-up and load: start, stop, wrk reading the pool. */
+const MEASUREMENT_OVERHEAD_SECONDS = 1;
+/** Above this share of stolen CPU time a measurement is called noisy in the notes. */
+const NOISY_STEAL_PERCENT = 10;
+/** Kept free at the end of the budget for the micro-benchmark and the report. */
+const MICRO_RESERVE_SECONDS = SETTINGS.quick ? 12 : 20;
 
-if (!ensureTool('wrk', 'wrk')) {
-  console.error('wrk is required (Debian package wrk); install it and run again.');
+const wrk = ensureTool('wrk', 'wrk');
+if (!wrk.ok) {
+  console.error(`${wrk.note}. wrk (Debian package wrk) drives every measurement; install it and run again.`);
   process.exit(1);
 }
-const withHaproxy = ensureTool('haproxy', 'haproxy') && haproxyAvailable();
-if (!withHaproxy) notes.push('HAProxy (F) skipped: not available');
+const haproxyTool = ensureTool('haproxy', 'haproxy');
+const withHaproxy = haproxyTool.ok && haproxyAvailable();
+if (!withHaproxy) notes.push(`F and F0 (HAProxy) skipped: ${haproxyTool.note ?? '`haproxy -v` failed'}`);
 
-// The issuer counts JWKS fetches per system; the origin runs in its own process.
-// A fixed port keeps the issuer URL, and so the minted token pool, the same from run to run.
-const issuerServer = await startDevIssuer(Number(process.env.BENCH_ISSUER_PORT ?? 18_901));
-const issuer = `${issuerServer.url}/t/bench`;
-const jwksUri = `${issuer}/jwks`;
+await mkdir(RESULTS_DIR, { recursive: true });
+const lock = acquireRunLock();
+const others = otherBenchmarks();
+if (!lock.ok || others.length > 0) {
+  if (lock.ok) lock.release();
+  const pids = [...new Set([...(lock.ok ? [] : [lock.holder]), ...others])].filter(Boolean).join(', ');
+  console.error(`another benchmark is running on this machine (pid ${pids}); two runs on the same cores distort both.`);
+  process.exit(1);
+}
+const releaseLock = lock.release;
+
+const workDir = await mkdtemp(`${tmpdir()}/edge-verifier-bench-`);
+const issuerServer = await startDevIssuer();
 const originProcess = startProcess(`${BIN}/node`, [`${BENCH_DIR}/origin.ts`]);
-const origin = `http://127.0.0.1:${(await firstJsonLine(originProcess)).port}`;
 
-const keys = await loadOrCreateKeys();
-await fetch(jwksUri, { method: 'PUT', body: JSON.stringify({ keys: [keys.RS256.publicJwk, keys.ES256.publicJwk] }) });
-const pools: Record<Alg, string> = {
-  RS256: await tokenPool(keys.RS256, issuer, SETTINGS.audience, SETTINGS.uniqueTokens),
-  ES256: await tokenPool(keys.ES256, issuer, SETTINGS.audience, SETTINGS.uniqueTokens),
-};
-const repeated: Record<Alg, string> = {
-  RS256: mintToken(keys.RS256, issuer, SETTINGS.audience, 'repeated'),
-  ES256: mintToken(keys.ES256, issuer, SETTINGS.audience, 'repeated'),
-};
-const pemPaths: Record<Alg, string> = { RS256: `${RESULTS_DIR}/rs256.pem`, ES256: `${RESULTS_DIR}/es256.pem` };
-for (const alg of ['RS256', 'ES256'] as const) await writeFile(pemPaths[alg], publicPem(keys[alg]));
-
-const bundles = await buildWorkers();
-const workerVars = { ISSUER: issuer, AUDIENCE: SETTINGS.audience, JWKS_URI: jwksUri, ORIGIN: origin };
-const peerEnv = { ISSUER: issuer, AUDIENCE: SETTINGS.audience, JWKS_URI: jwksUri, ORIGIN: origin };
-
-/** Ceilings get the same Authorization header as the systems they bound, unchecked, so both parse the same bytes. */
-type Mode = 'token not checked' | 'repeated RS256' | 'unique RS256' | 'unique ES256';
-interface Measurement {
-  system: string;
-  mode: Mode;
-  ceiling: string;
-  start(): Promise<Running>;
+async function cleanup(): Promise<void> {
+  await stopProcess(originProcess);
+  await issuerServer.close();
+  await rm(workDir, { recursive: true, force: true });
+  releaseLock();
 }
+stopAllOnSignal(cleanup);
 
-const tokenSource = (mode: Mode): TokenSource =>
-  mode === 'token not checked' || mode === 'repeated RS256'
-    ? { kind: 'repeated', token: repeated.RS256 }
-    : { kind: 'unique', file: pools[mode === 'unique RS256' ? 'RS256' : 'ES256'] };
-/** Warm-up never touches the unique pool, so no measured token has been seen before. */
-const warmupSource = (mode: Mode): TokenSource => ({
-  kind: 'repeated',
-  token: repeated[mode.endsWith('ES256') ? 'ES256' : 'RS256'],
-});
-
-const originRunning: Running = { url: origin, pid: originProcess.pid as number, stop: async () => {} };
-const measurements: Measurement[] = [
-  { system: 'G origin direct', mode: 'token not checked', ceiling: '', start: async () => originRunning },
-  {
-    system: 'A workerd pass-through',
-    mode: 'token not checked',
-    ceiling: '',
-    start: () => startWorkerd('a', bundles.passthrough, { ORIGIN: origin }),
-  },
-  ...(['repeated RS256', 'unique RS256', 'unique ES256'] as const).map((mode) => ({
-    system: 'B edge-verifier',
-    mode,
-    ceiling: 'A workerd pass-through | token not checked',
-    start: () => startWorkerd('b', bundles['edge-verifier'], workerVars),
-  })),
-  // hono/jwk fetches the JWKS and verifies on every request, so a repeated token costs it the same.
-  {
-    system: 'C hono/jwk',
-    mode: 'unique RS256',
-    ceiling: 'A workerd pass-through | token not checked',
-    start: () => startWorkerd('c', bundles['hono-jwk'], workerVars),
-  },
-  {
-    system: 'D0/E0 express proxy',
-    mode: 'token not checked',
-    ceiling: '',
-    start: () => startNodePeer('none', peerEnv),
-  },
-  {
-    system: 'D express-oauth-jwt',
-    mode: 'unique RS256',
-    ceiling: 'D0/E0 express proxy | token not checked',
-    start: () => startNodePeer('express-oauth-jwt', peerEnv),
-  },
-  {
-    system: 'E jwks-rsa + jsonwebtoken',
-    mode: 'unique RS256',
-    ceiling: 'D0/E0 express proxy | token not checked',
-    start: () => startNodePeer('jwks-rsa', peerEnv),
-  },
-  ...(withHaproxy
-    ? [
-        {
-          system: 'F0 haproxy',
-          mode: 'token not checked' as Mode,
-          ceiling: '',
-          start: () => startHaproxy(false, origin, 'RS256', pemPaths.RS256, issuer, SETTINGS.audience),
-        },
-        {
-          system: 'F haproxy jwt_verify (static PEM)',
-          mode: 'unique RS256' as Mode,
-          ceiling: 'F0 haproxy | token not checked',
-          start: () => startHaproxy(true, origin, 'RS256', pemPaths.RS256, issuer, SETTINGS.audience),
-        },
-      ]
-    : []),
-];
-
-/** BENCH_ONLY=regex narrows the run to matching systems, for quick comparisons while tuning. */
-const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
-const selected = measurements.filter((m) => !only || only.test(`${m.system} | ${m.mode}`));
-
-async function jwksFetchCount(): Promise<number> {
-  return ((await (await fetch(`${issuer}/stats`)).json()) as { jwksFetches: number }).jwksFetches;
-}
-
-const samples: Sample[] = [];
 try {
+  const jwksUri = `${issuerServer.url}/t/bench/jwks`;
+  const statsUrl = `${issuerServer.url}/t/bench/stats`;
+  const origin: Running = {
+    url: `http://127.0.0.1:${(await firstJsonLine(originProcess)).port}`,
+    pid: originProcess.pid as number,
+    stop: async () => {},
+  };
+  const target = { issuer: SETTINGS.issuer, audience: SETTINGS.audience };
+
+  const keys = await loadOrCreateKeys();
+  await fetch(jwksUri, { method: 'PUT', body: JSON.stringify({ keys: ALGS.map((alg) => keys[alg].publicJwk) }) });
+  const pools = {} as Record<Alg, string>;
+  const repeated = {} as Record<Alg, string>;
+  const pemFiles = {} as Record<Alg, string>;
+  for (const alg of ALGS) {
+    pools[alg] = await tokenPool(keys[alg], target, SETTINGS.uniqueTokens);
+    repeated[alg] = await (await createMinter(keys[alg], target))('repeated');
+    pemFiles[alg] = `${workDir}/${alg.toLowerCase()}.pem`;
+    await writeFile(pemFiles[alg], keys[alg].publicSpki);
+  }
+
+  const measurements = plan({
+    bundles: await buildWorkers(workDir),
+    origin,
+    ...target,
+    jwksUri,
+    pemFiles,
+    workDir,
+    withHaproxy,
+    peersEs256: SETTINGS.peersEs256,
+  });
+  /** BENCH_ONLY=regex narrows the run to matching `system | mode` keys, for quick comparisons while tuning. */
+  const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
+  const selected = measurements.filter((m) => !only || only.test(key(m)));
+  console.log(
+    `${selected.length} measurements × ${SETTINGS.rounds} rounds, ${SETTINGS.warmupSeconds} s warm-up + ${SETTINGS.seconds} s each, ` +
+      `${SETTINGS.connections} connections, ${SETTINGS.threads} wrk threads (setup took ${elapsedSeconds().toFixed(0)} s)`,
+  );
+
+  const tokenSource = (mode: Mode): TokenSource =>
+    mode === 'token not checked' || mode === 'repeated RS256'
+      ? { kind: 'repeated', token: repeated.RS256 }
+      : { kind: 'unique', file: pools[mode === 'unique RS256' ? 'RS256' : 'ES256'] };
+  /** Warm-up never touches the unique pool, so no measured token has been seen before. */
+  const warmupSource = (mode: Mode): TokenSource => ({
+    kind: 'repeated',
+    token: repeated[mode.endsWith('ES256') ? 'ES256' : 'RS256'],
+  });
+  const jwksFetchCount = async () => ((await (await fetch(statsUrl)).json()) as { jwksFetches: number }).jwksFetches;
+
+  async function probeEs256(m: Measurement, running: Running): Promise<Es256Probe> {
+    const response = await fetch(`${running.url}/resource`, { headers: { authorization: `Bearer ${repeated.ES256}` } });
+    const body = (await response.text()).slice(0, 120);
+    return { system: m.system, status: response.status, ...(response.ok ? {} : { body }) };
+  }
+
+  const samples: Sample[] = [];
+  const probes: Es256Probe[] = [];
+  let skipped = 0;
   for (let round = 1; round <= SETTINGS.rounds; round++) {
     for (const m of selected) {
+      const needed = SETTINGS.warmupSeconds + SETTINGS.seconds + MEASUREMENT_OVERHEAD_SECONDS;
+      if (elapsedSeconds() + needed + MICRO_RESERVE_SECONDS > SETTINGS.budgetSeconds) {
+        skipped++;
+        continue;
+      }
       const running = await m.start();
       try {
+        if (m.probeEs256 && round === 1) probes.push(await probeEs256(m, running));
         await runWrk(running.url, SETTINGS.warmupSeconds, warmupSource(m.mode));
         const fetchesBefore = await jwksFetchCount();
         const cpuBefore = cpuSeconds(running.pid);
+        const ticksBefore = machineTicks();
         const load = await runWrk(running.url, SETTINGS.seconds, tokenSource(m.mode));
         const cpu = cpuSeconds(running.pid) - cpuBefore;
+        const steal = stealPercent(ticksBefore, machineTicks());
         const sample: Sample = {
           ...load,
           system: m.system,
           mode: m.mode,
           ceiling: m.ceiling,
+          round,
           cpuUsPerRequest: (cpu * 1e6) / load.requests,
           peakRssMb: peakRssMb(running.pid),
           jwksFetches: (await jwksFetchCount()) - fetchesBefore,
+          stealPercent: steal,
         };
         samples.push(sample);
         console.log(
-          `round ${round} ${m.system} | ${m.mode}: ${sample.rps.toFixed(0)} req/s, p99 ${sample.p99Ms.toFixed(2)} ms, ${sample.cpuUsPerRequest.toFixed(1)} CPU µs/req, ${sample.jwksFetches} JWKS fetches, ${sample.non2xx} non-2xx`,
+          `round ${round} ${key(m)}: ${sample.rps.toFixed(0)} req/s, p99 ${sample.p99Ms.toFixed(2)} ms, ` +
+            `${sample.cpuUsPerRequest.toFixed(1)} CPU µs/req, ${sample.jwksFetches} JWKS fetches, ${sample.non2xx} non-2xx, ` +
+            `steal ${steal.toFixed(1)} %`,
         );
       } finally {
         await running.stop();
       }
     }
   }
+  const noisy = samples.filter((s) => s.stealPercent > NOISY_STEAL_PERCENT).length;
+  if (noisy > 0) {
+    notes.push(
+      `the hypervisor took more than ${NOISY_STEAL_PERCENT} % of the CPU time in ${noisy} of ${samples.length} ` +
+        'measurements (steal %): absolute figures from this run are noisy; see each round in latest.json',
+    );
+  }
+  if (skipped > 0) {
+    notes.push(
+      `${skipped} of ${selected.length * SETTINGS.rounds} measurements skipped to stay within ${SETTINGS.budgetSeconds} s ` +
+        '(see the rounds column); a first run also mints the token pool',
+    );
+  }
 
   let micro: MicroResult | undefined;
   try {
-    micro = await runMicro(keys, pools, { ISSUER: issuer, AUDIENCE: SETTINGS.audience, JWKS_URI: jwksUri });
+    micro = await runMicro(
+      keys,
+      pools,
+      { ISSUER: SETTINGS.issuer, AUDIENCE: SETTINGS.audience, JWKS_URI: jwksUri },
+      workDir,
+    );
   } catch (error) {
     notes.push(`micro-benchmark failed: ${String(error)}`);
   }
@@ -192,23 +191,34 @@ try {
   const ceilingA = rows.find((r) => r.key === 'A workerd pass-through | token not checked');
   const floorRps = ceilingA && micro ? 1 / (1 / ceilingA.rps + micro.rawVerifyUs.RS256 / 1e6) : undefined;
   console.log('');
-  printTable(rows, micro, floorRps);
+  printTable(rows, micro, floorRps, probes);
   for (const note of notes) console.log(`note: ${note}`);
   const path = await writeResult({
     date: new Date().toISOString(),
     settings: SETTINGS,
-    machine: {
-      cpus: (await import('node:os')).cpus().map((c) => c.model)[0],
-      cores: (await import('node:os')).cpus().length,
-    },
+    machine: { cpu: cpus()[0]?.model, cores: cpus().length, versions: versions() },
     rows,
     micro,
     floorRps,
+    es256Probes: probes,
     notes,
     samples,
   });
-  console.log(`\nwrote ${path} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  console.log(`\nwrote ${path} in ${elapsedSeconds().toFixed(0)} s`);
 } finally {
-  await stopProcess(originProcess);
-  await issuerServer.close();
+  await cleanup();
+}
+
+function versions(): Record<string, string> {
+  // `wrk -v` exits with 1, so read the output whatever the status.
+  const first = (command: string, args: string[]) => {
+    const { stdout, stderr } = spawnSync(command, args, { encoding: 'utf8' });
+    return `${stdout ?? ''}${stderr ?? ''}`.split('\n')[0]?.trim() || 'unavailable';
+  };
+  return {
+    node: process.version,
+    workerd: first(workerdBinary(), ['--version']),
+    wrk: first('wrk', ['-v']),
+    haproxy: withHaproxy ? first('haproxy', ['-v']) : 'not installed',
+  };
 }

@@ -2,6 +2,7 @@
 import { execFile } from 'node:child_process';
 import { BENCH_DIR } from '../paths.ts';
 import { SETTINGS } from '../settings.ts';
+import { track } from '../systems/process.ts';
 
 export interface LoadResult {
   requests: number;
@@ -26,6 +27,8 @@ export function runWrk(url: string, seconds: number, tokens: TokenSource): Promi
     `-t${SETTINGS.threads}`,
     `-c${SETTINGS.connections}`,
     `-d${seconds}s`,
+    // Percentiles come from the Lua done() hook, which reads the same histogram --latency prints.
+    '--latency',
     '--timeout',
     '5s',
     '-s',
@@ -33,7 +36,7 @@ export function runWrk(url: string, seconds: number, tokens: TokenSource): Promi
     `${url}/resource`,
   ];
   return new Promise((resolve, reject) => {
-    execFile('wrk', args, { env, maxBuffer: 1 << 20 }, (error, stdout) => {
+    const child = execFile('wrk', args, { env, maxBuffer: 1 << 20 }, (error, stdout) => {
       if (error) return reject(error);
       const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
       if (!line) return reject(new Error(`wrk printed no result:\n${stdout}`));
@@ -53,5 +56,6 @@ export function runWrk(url: string, seconds: number, tokens: TokenSource): Promi
         tokenWraps: wraps as number,
       });
     });
+    track(child);
   });
 }

@@ -1,4 +1,4 @@
-/** Process CPU time and peak memory from /proc, for the "CPU µs per request" and RSS figures. */
+/** Process CPU time, memory and machine steal from /proc, for the CPU, RSS and noise figures. */
 import { readFileSync } from 'node:fs';
 
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -24,4 +24,21 @@ export function rssMb(pid: number): number {
 function statusMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : Number.NaN;
+}
+
+/** Machine-wide CPU ticks from /proc/stat: every state, and the share the hypervisor took (steal). */
+export function machineTicks(): { total: number; steal: number } {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal; guest time is already inside user.
+  const total = fields.slice(0, 8).reduce((sum, ticks) => sum + (ticks || 0), 0);
+  return { total, steal: fields[7] ?? 0 };
+}
+
+/** Percent of all CPU time between two readings that a virtual machine's host gave to someone else. */
+export function stealPercent(
+  before: { total: number; steal: number },
+  after: { total: number; steal: number },
+): number {
+  const total = after.total - before.total;
+  return total > 0 ? (100 * (after.steal - before.steal)) / total : 0;
 }

@@ -33,11 +33,17 @@ function proxy(req: Request, res: Response): void {
 }
 
 function expressOauthJwt() {
-  // The library's own jose (v4) builds the key getter, as its README shows; note that
-  // `secure` checks neither iss nor aud.
+  // The library's own jose (v4) builds the key getter, as its README shows. `secure` checks no
+  // iss or aud by itself; its `claims` option is how the README asks for them, so the work
+  // matches what the other verifiers do.
   const { createRemoteJWKSet } = require(require.resolve('jose', { paths: [require.resolve('express-oauth-jwt')] }));
   const { secure } = require('express-oauth-jwt');
-  return secure(createRemoteJWKSet(new URL(JWKS_URI)));
+  return secure(createRemoteJWKSet(new URL(JWKS_URI)), {
+    claims: [
+      { name: 'iss', value: ISSUER },
+      { name: 'aud', value: AUDIENCE },
+    ],
+  });
 }
 
 function jwksRsa() {

@@ -1,62 +1,84 @@
 /**
- * Workers A, B and C on bare `workerd serve`: the bundle `wrangler deploy --dry-run` produces
- * (esbuild for the two small comparison Workers), one capnp config each, loopback socket,
- * no inspector and no dev-server proxy in the way.
+ * Workers A, B and C on bare `workerd serve`: each one the bundle `wrangler deploy --dry-run`
+ * produces, one capnp config each, a loopback socket, and nothing in between (no inspector,
+ * no dev-server proxy). Everything is written into the run's temporary directory.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { freePort, waitUntilAnswering } from '../../scripts/loopback.ts';
-import { BENCH_DIR, BIN, REPO_DIR, RESULTS_DIR } from '../paths.ts';
+import { BENCH_DIR, BIN, REPO_DIR, TOOL_PATH } from '../paths.ts';
 import { type Running, startProcess, stopProcess } from './process.ts';
 
-const BUILD_DIR = `${RESULTS_DIR}/build`;
+export type WorkerName = 'passthrough' | 'edge-verifier' | 'hono-jwk';
 
-function compatibilityDate(): string {
+export function compatibilityDate(): string {
   const match = /compatibility_date\s*=\s*"([^"]+)"/.exec(readFileSync(`${REPO_DIR}/wrangler.toml`, 'utf8'));
   if (!match) throw new Error('wrangler.toml has no compatibility_date');
   return match[1] as string;
 }
 
-function workerdBinary(): string {
+export function workerdBinary(): string {
   const direct = `${REPO_DIR}/node_modules/@cloudflare/workerd-linux-64/bin/workerd`;
   return existsSync(direct) ? direct : `${BIN}/workerd`;
 }
 
-/** Builds the three bundles once per run; returns the module file of each. */
-export async function buildWorkers(): Promise<Record<'passthrough' | 'edge-verifier' | 'hono-jwk', string>> {
-  await mkdir(BUILD_DIR, { recursive: true });
-  const env = { ...process.env, WRANGLER_SEND_METRICS: 'false' };
-  execFileSync(`${BIN}/wrangler`, ['deploy', '--dry-run', '--outdir', `${BUILD_DIR}/edge-verifier`], {
-    cwd: REPO_DIR,
-    env,
-    stdio: 'ignore',
-  });
-  for (const name of ['passthrough', 'hono-jwk']) {
+function wranglerBundle(outdir: string, cwd: string, configPath?: string): string {
+  try {
     execFileSync(
-      `${BIN}/esbuild`,
-      [
-        `${BENCH_DIR}/workers/${name}.ts`,
-        '--bundle',
-        '--format=esm',
-        '--platform=neutral',
-        '--main-fields=module,main',
-        '--conditions=workerd,worker,browser',
-        `--outfile=${BUILD_DIR}/${name}/index.js`,
-      ],
-      { stdio: 'ignore' },
+      `${BIN}/wrangler`,
+      ['deploy', '--dry-run', '--outdir', outdir, ...(configPath ? ['--config', configPath] : [])],
+      { cwd, env: { ...process.env, PATH: TOOL_PATH, WRANGLER_SEND_METRICS: 'false' }, stdio: 'pipe' },
     );
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer };
+    throw new Error(`wrangler deploy --dry-run failed in ${cwd}:\n${stdout ?? ''}${stderr ?? ''}`);
   }
-  return {
-    passthrough: `${BUILD_DIR}/passthrough/index.js`,
-    'edge-verifier': `${BUILD_DIR}/edge-verifier/index.js`,
-    'hono-jwk': `${BUILD_DIR}/hono-jwk/index.js`,
-  };
+  const module = readdirSync(outdir).find((file) => file.endsWith('.js'));
+  if (!module) throw new Error(`wrangler wrote no .js bundle into ${outdir}`);
+  return `${outdir}/${module}`;
 }
 
-export async function startWorkerd(name: string, modulePath: string, vars: Record<string, string>): Promise<Running> {
+/**
+ * Bundles the three Workers as `wrangler deploy` would: edge-verifier from the repo's own
+ * wrangler.toml, the two comparison Workers from a minimal config written into `workDir`.
+ */
+export async function buildWorkers(workDir: string): Promise<Record<WorkerName, string>> {
+  const bundles = { 'edge-verifier': wranglerBundle(`${workDir}/edge-verifier`, REPO_DIR) } as Record<
+    WorkerName,
+    string
+  >;
+  for (const name of ['passthrough', 'hono-jwk'] as const) {
+    const configPath = `${workDir}/${name}.wrangler.toml`;
+    await writeFile(
+      configPath,
+      `name = "bench-${name}"\nmain = ${JSON.stringify(`${BENCH_DIR}/workers/${name}.ts`)}\ncompatibility_date = "${compatibilityDate()}"\n`,
+    );
+    bundles[name] = wranglerBundle(`${workDir}/${name}`, workDir, configPath);
+  }
+  return bundles;
+}
+
+/**
+ * Serves one bundled module Worker. Variables are text bindings; JWKS_CACHE (KV) is left
+ * unbound, so edge-verifier runs with its memory tier (and a Cache API without storage).
+ * Outbound fetches may reach loopback addresses only.
+ */
+export async function startWorkerd(
+  name: string,
+  modulePath: string,
+  vars: Record<string, string>,
+  options: {
+    /** Opens V8's inspector on this loopback port (bench/profile.ts); off for every measurement. */
+    inspectorPort?: number;
+    /** V8 flags for this process, e.g. `--expose-gc` for the memory pass. None by default. */
+    v8Flags?: string[];
+  } = {},
+): Promise<Running> {
+  const { inspectorPort, v8Flags = [] } = options;
   const port = await freePort();
-  const dir = modulePath.slice(0, modulePath.lastIndexOf('/'));
+  const slash = modulePath.lastIndexOf('/');
+  const dir = modulePath.slice(0, slash);
   const bindings = Object.entries(vars)
     .map(([key, value]) => `(name = ${JSON.stringify(key)}, text = ${JSON.stringify(value)})`)
     .join(', ');
@@ -64,12 +86,13 @@ export async function startWorkerd(name: string, modulePath: string, vars: Recor
 const config :Workerd.Config = (
   services = [
     (name = "main", worker = .worker),
-    (name = "loopback", network = (allow = ["local", "private", "public"])),
+    (name = "loopback", network = (allow = ["local"])),
   ],
+  v8Flags = ${JSON.stringify(v8Flags)},
   sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
 );
 const worker :Workerd.Worker = (
-  modules = [(name = "index.js", esModule = embed "index.js")],
+  modules = [(name = "index.js", esModule = embed ${JSON.stringify(modulePath.slice(slash + 1))})],
   compatibilityDate = "${compatibilityDate()}",
   bindings = [${bindings}],
   globalOutbound = "loopback",
@@ -77,7 +100,8 @@ const worker :Workerd.Worker = (
 `;
   const configPath = `${dir}/${name}.capnp`;
   await writeFile(configPath, config);
-  const child = startProcess(workerdBinary(), ['serve', configPath, '--experimental']);
+  const inspector = inspectorPort ? [`--inspector-addr=127.0.0.1:${inspectorPort}`] : [];
+  const child = startProcess(workerdBinary(), ['serve', configPath, '--experimental', ...inspector]);
   const url = `http://127.0.0.1:${port}`;
   await waitUntilAnswering(url, 20_000);
   return { url, pid: child.pid as number, stop: () => stopProcess(child) };

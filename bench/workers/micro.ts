@@ -3,7 +3,8 @@
  * done; the caller times the request from outside (workerd's clocks only move across I/O) and
  * subtracts an n = 0 baseline.
  *   raw-RS256 / raw-ES256: crypto.subtle.verify of one token's signature, n times;
- *   path: edge-verifier's whole authenticate() over the given tokens (unique or repeated).
+ *   path: edge-verifier's whole authenticate() over the given tokens (unique or repeated);
+ *   gc: a full garbage collection (memory pass only).
  */
 import { createVerifier } from '../../src/auth/verifier.ts';
 import { parseConfig } from '../../src/config.ts';
@@ -26,6 +27,13 @@ export default {
   async fetch(request: Request, env: Bindings): Promise<Response> {
     if (request.method !== 'POST') return new Response('micro-benchmark: POST { op, n, tokens }');
     const { op, n, tokens } = (await request.json()) as { op: string; n: number; tokens: string[] };
+    // The memory pass runs this workerd with --expose-gc, to read what is held rather than what awaits collection.
+    if (op === 'gc') {
+      const gc = (globalThis as { gc?: () => void }).gc;
+      if (!gc) throw new Error('gc needs workerd started with --expose-gc');
+      gc();
+      return Response.json({ ok: n });
+    }
     if (op === 'raw-RS256' || op === 'raw-ES256') {
       const alg = op.slice(4) as keyof typeof ALGORITHMS;
       const jwk = JSON.parse(alg === 'RS256' ? env.RS256_JWK : env.ES256_JWK);

@@ -1,0 +1,87 @@
+/**
+ * What one round measures: each system with the token modes that tell something about it,
+ * each paired with its own no-auth ceiling.
+ */
+import { startHaproxy } from './systems/haproxy.ts';
+import { startNodePeer } from './systems/node-peers.ts';
+import type { Running } from './systems/process.ts';
+import { startWorkerd, type WorkerName } from './systems/workerd.ts';
+import type { Alg } from './tokens.ts';
+
+/** Ceilings get the repeated RS256 token, unchecked, so they parse and forward the same bytes as what they bound. */
+export type Mode = 'token not checked' | 'repeated RS256' | 'unique RS256' | 'unique ES256';
+
+export interface Measurement {
+  readonly system: string;
+  readonly mode: Mode;
+  /** Key (`system | mode`) of the measurement this one is compared with; empty for a ceiling. */
+  readonly ceiling: string;
+  /** A peer measured without ES256 still gets one ES256 request, to show whether it could. */
+  readonly probeEs256: boolean;
+  start(): Promise<Running>;
+}
+
+export interface PlanContext {
+  readonly bundles: Record<WorkerName, string>;
+  readonly origin: Running;
+  readonly issuer: string;
+  readonly audience: string;
+  readonly jwksUri: string;
+  readonly pemFiles: Record<Alg, string>;
+  readonly workDir: string;
+  readonly withHaproxy: boolean;
+  /** Measure the peers with unique ES256 tokens too (longer than the 8-minute budget). */
+  readonly peersEs256: boolean;
+}
+
+export const key = (m: { system: string; mode: string }) => `${m.system} | ${m.mode}`;
+
+const A = 'A workerd pass-through';
+const DE0 = 'D0/E0 express proxy';
+const F0 = 'F0 haproxy';
+
+export function plan(context: PlanContext): Measurement[] {
+  const { bundles, origin, issuer, audience, jwksUri } = context;
+  const vars = { ISSUER: issuer, AUDIENCE: audience, JWKS_URI: jwksUri, ORIGIN: origin.url };
+  const haproxy = (withJwt: boolean) => () =>
+    startHaproxy({
+      withJwt,
+      origin: origin.url,
+      pemFiles: context.pemFiles,
+      issuer,
+      audience,
+      workDir: context.workDir,
+    });
+  // No peer keeps a cache of verified tokens, so a repeated token costs them what a unique one
+  // does; unique tokens are the comparison where no cache helps anyone.
+  const peerModes: Mode[] = context.peersEs256 ? ['unique RS256', 'unique ES256'] : ['unique RS256'];
+  const peer = (system: string, ceiling: string, start: () => Promise<Running>): Measurement[] =>
+    peerModes.map((mode) => ({ system, mode, ceiling, probeEs256: !context.peersEs256, start }));
+  const ceiling = (system: string, start: () => Promise<Running>): Measurement => ({
+    system,
+    mode: 'token not checked',
+    ceiling: '',
+    probeEs256: false,
+    start,
+  });
+  const ceilingKey = (system: string) => key({ system, mode: 'token not checked' });
+
+  return [
+    ceiling('G origin direct', async () => ({ ...origin, stop: async () => {} })),
+    ceiling(A, () => startWorkerd('a', bundles.passthrough, { ORIGIN: origin.url })),
+    ...(['repeated RS256', 'unique RS256', 'unique ES256'] as const).map((mode) => ({
+      system: 'B edge-verifier',
+      mode,
+      ceiling: ceilingKey(A),
+      probeEs256: false,
+      start: () => startWorkerd('b', bundles['edge-verifier'], vars),
+    })),
+    ...peer('C hono/jwk', ceilingKey(A), () => startWorkerd('c', bundles['hono-jwk'], vars)),
+    ceiling(DE0, () => startNodePeer('none', vars)),
+    ...peer('D express-oauth-jwt', ceilingKey(DE0), () => startNodePeer('express-oauth-jwt', vars)),
+    ...peer('E jwks-rsa + jsonwebtoken', ceilingKey(DE0), () => startNodePeer('jwks-rsa', vars)),
+    ...(context.withHaproxy
+      ? [ceiling(F0, haproxy(false)), ...peer('F haproxy jwt_verify (static PEM)', ceilingKey(F0), haproxy(true))]
+      : []),
+  ];
+}
