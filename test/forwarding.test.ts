@@ -41,6 +41,8 @@ describe('forwarding to the origin', () => {
     expect(echo.headers['x-auth-subject']).toBe('alice@example.test');
     const claims = JSON.parse(fromBase64url(echo.headers['x-auth-claims'] as string));
     expect(claims).toMatchObject({ sub: 'alice@example.test', iss: issuer.url, tenant: 'ñ-üñí' });
+    // The payload as the issuer signed it, byte for byte.
+    expect(echo.headers['x-auth-claims']).toBe(token.split('.')[1]);
   });
 
   it('strips every client-sent X-Auth-* header, whatever its case', async () => {
