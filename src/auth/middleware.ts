@@ -3,6 +3,7 @@ import { type Config, parseConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { VerifierError } from '../errors.ts';
 import { errorResponse } from '../http/problem.ts';
+import { requestUrl } from '../http/request-url.ts';
 import type { ResolverIo } from '../jwks/resolver.ts';
 import { consoleLogger, type Logger } from '../log.ts';
 import { type AuthResult, createVerifier, type Verifier, type VerifierDeps } from './verifier.ts';
@@ -43,7 +44,7 @@ export function verifierMiddleware(
       auth = await verifier.authenticate(c.req.raw, resolverIo(c, kvBinding));
     } catch (error) {
       const code = error instanceof VerifierError ? error.code : 'internal_error';
-      log('request_refused', { code, method: c.req.method, path: new URL(c.req.url).pathname });
+      log('request_refused', { code, method: c.req.method, path: requestUrl(c.req.raw).pathname });
       if (!(error instanceof VerifierError)) log('unexpected_error', { error: String(error) });
       return errorResponse(error, verifier.config.realm);
     }

@@ -51,17 +51,17 @@ export function createVerifiedTokenCache(maxEntries: number): VerifiedTokenCache
     get(token, nowMs, version) {
       if (version === undefined) return undefined;
       adopt(version);
-      let entry = newer.get(token);
-      if (!entry) {
-        entry = older.get(token);
-        if (!entry) return undefined;
-        older.delete(token);
-        if (nowMs < entry.expMs) insert(token, entry);
-      }
-      if (nowMs >= entry.expMs) {
+      const recent = newer.get(token);
+      if (recent) {
+        if (nowMs < recent.expMs) return recent.payload;
         newer.delete(token);
         return undefined;
       }
+      const entry = older.get(token);
+      if (!entry) return undefined;
+      older.delete(token);
+      if (nowMs >= entry.expMs) return undefined;
+      insert(token, entry);
       return entry.payload;
     },
     set(token, payload, version) {

@@ -9,6 +9,9 @@ for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
   BASE64URL_VALUE[c.charCodeAt(0)] = i;
 }
 
+/** Bits of the last character that encode nothing, by length % 4: 2 (or 3) leftover characters leave 4 (or 2). */
+const UNUSED_BITS = [0, 0, 0xf, 0x3] as const;
+
 /** `ignoreBOM` keeps a BOM in the text, so that JSON.parse refuses it rather than it vanishing silently. */
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -70,9 +73,7 @@ function isCanonicalBase64url(text: string, start: number, end: number): boolean
   const length = end - start;
   if (length === 0 || length % 4 === 1) return false;
   for (let i = start; i < end; i++) if (base64urlValue(text, i) < 0) return false;
-  // The last character of 2 (or 3) leftover characters carries 4 (or 2) bits that encode nothing.
-  const unusedBits = [0, 0, 0xf, 0x3][length % 4] as number;
-  return (base64urlValue(text, end - 1) & unusedBits) === 0;
+  return (base64urlValue(text, end - 1) & (UNUSED_BITS[length % 4] as number)) === 0;
 }
 
 function strictJsonObject(bytes: Uint8Array): object {
