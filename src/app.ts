@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { verifierMiddleware } from './auth/middleware.ts';
+import { requestGuard } from './auth/middleware.ts';
 import { createVerifier, type Verifier, type VerifierDeps } from './auth/verifier.ts';
 import type { Config } from './config.ts';
 import type { Env } from './env.ts';
@@ -13,15 +13,18 @@ export interface GatewayApp {
   readonly verifier: Verifier;
 }
 
-/** The gateway: the same middleware library users mount, then a proxy to ORIGIN. */
+/** The gateway: the same request guard the middleware library uses, then a proxy to ORIGIN. */
 export function createApp(config: Config, deps: VerifierDeps = {}): GatewayApp {
   const origin = config.origin;
   if (origin === undefined) throw new ConfigError('ORIGIN', 'is required');
   const log = deps.log ?? consoleLogger;
   const verifier = createVerifier(config, deps);
   const app = new Hono<{ Bindings: Env }>();
-  app.use('*', verifierMiddleware(verifier, { log }));
-  app.all('*', (c) => forwardToOrigin(c.req.raw, origin, c.var.auth, deps.fetch));
+  const guard = requestGuard(verifier, { log });
+  app.all('*', async (c) => {
+    const auth = await guard(c);
+    return auth instanceof Response ? auth : forwardToOrigin(c.req.raw, origin, auth, deps.fetch);
+  });
   app.onError((error) => {
     if (!(error instanceof VerifierError)) log('unexpected_error', { error: String(error) });
     else log('request_failed', { code: error.code });

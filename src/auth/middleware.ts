@@ -33,21 +33,41 @@ export function edgeVerifier(options: EdgeVerifierOptions): MiddlewareHandler {
   });
 }
 
-/** The middleware around an existing verifier (the gateway shares its verifier with the scheduled refresh). */
-export function verifierMiddleware(
+/** Options shared by the middleware and the gateway's handler. */
+export interface GuardOptions {
+  /** Name of the KV binding for the shared key cache. Default `JWKS_CACHE`. */
+  readonly kvBinding?: string;
+  /** Where refusals are logged. Default: one JSON line per event on `console.log`. */
+  readonly log?: Logger;
+}
+
+/**
+ * Authenticates one request: its `AuthResult` (`null` on a public route or CORS preflight),
+ * or the RFC 6750 refusal to send instead. The middleware and the gateway's single handler
+ * both use it, so the gateway does not pay for a second Hono handler on every request.
+ */
+export function requestGuard(
   verifier: Verifier,
-  { kvBinding = 'JWKS_CACHE', log = consoleLogger }: { kvBinding?: string; log?: Logger } = {},
-): MiddlewareHandler {
-  return async function edgeVerifierMiddleware(c, next) {
-    let auth: AuthResult | null;
+  { kvBinding = 'JWKS_CACHE', log = consoleLogger }: GuardOptions = {},
+): (c: Context) => Promise<AuthResult | null | Response> {
+  return async (c) => {
     try {
-      auth = await verifier.authenticate(c.req.raw, resolverIo(c, kvBinding));
+      return await verifier.authenticate(c.req.raw, new ContextIo(c, kvBinding));
     } catch (error) {
       const code = error instanceof VerifierError ? error.code : 'internal_error';
       log('request_refused', { code, method: c.req.method, path: requestUrl(c.req.raw).pathname });
       if (!(error instanceof VerifierError)) log('unexpected_error', { error: String(error) });
       return errorResponse(error, verifier.config.realm);
     }
+  };
+}
+
+/** The middleware around an existing verifier (the gateway shares its verifier with the scheduled refresh). */
+export function verifierMiddleware(verifier: Verifier, options: GuardOptions = {}): MiddlewareHandler {
+  const guard = requestGuard(verifier, options);
+  return async function edgeVerifierMiddleware(c, next) {
+    const auth = await guard(c);
+    if (auth instanceof Response) return auth;
     c.set('auth', auth);
     await next();
   };
@@ -57,17 +77,35 @@ function configOf(options: EdgeVerifierOptions): Config {
   return 'config' in options ? options.config : parseConfig(options.vars);
 }
 
-function resolverIo(c: Context, kvBinding: string): ResolverIo {
-  const env = (c.env ?? {}) as Record<string, unknown>;
-  let executionCtx: ExecutionContext | undefined;
-  try {
-    executionCtx = c.executionCtx as ExecutionContext;
-  } catch {
-    // Hono throws when the runtime gave no execution context (e.g. app.request in a test).
+/**
+ * The key resolver's I/O for one request. Only a cold start or a refresh reads it, so nothing
+ * is looked up on the request path until then.
+ */
+class ContextIo implements ResolverIo {
+  readonly #c: Context;
+  readonly #kvBinding: string;
+
+  constructor(c: Context, kvBinding: string) {
+    this.#c = c;
+    this.#kvBinding = kvBinding;
   }
-  return {
-    kv: env[kvBinding] as KVNamespace | undefined,
-    cache: typeof caches === 'undefined' ? undefined : caches.default,
-    waitUntil: (promise) => (executionCtx ? executionCtx.waitUntil(promise) : void promise.catch(() => {})),
-  };
+
+  get kv(): KVNamespace | undefined {
+    return ((this.#c.env ?? {}) as Record<string, unknown>)[this.#kvBinding] as KVNamespace | undefined;
+  }
+
+  get cache(): Cache | undefined {
+    return typeof caches === 'undefined' ? undefined : caches.default;
+  }
+
+  waitUntil(promise: Promise<unknown>): void {
+    let executionCtx: ExecutionContext | undefined;
+    try {
+      executionCtx = this.#c.executionCtx as ExecutionContext;
+    } catch {
+      // Hono throws when the runtime gave no execution context (e.g. app.request in a test).
+    }
+    if (executionCtx) executionCtx.waitUntil(promise);
+    else void promise.catch(() => {});
+  }
 }
