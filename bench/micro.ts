@@ -32,13 +32,8 @@ const MEMORY_WARMUP_TOKENS = 2_000;
 /** Tokens per request in the memory pass: small enough that the request bodies stay a rounding error. */
 const MEMORY_BATCH = 500;
 
-export async function runMicro(
-  keys: Record<Alg, BenchKey>,
-  pools: Record<Alg, string>,
-  vars: { ISSUER: string; AUDIENCE: string; JWKS_URI: string },
-  workDir: string,
-): Promise<MicroResult> {
-  // Plain esbuild: this Worker is never deployed, so a wrangler config would add nothing.
+/** Bundles bench/workers/micro.ts; plain esbuild, since this Worker is never deployed. */
+export function buildMicroWorker(workDir: string): string {
   const outfile = `${workDir}/micro/index.js`;
   execFileSync(
     `${BIN}/esbuild`,
@@ -53,6 +48,16 @@ export async function runMicro(
     ],
     { stdio: 'ignore' },
   );
+  return outfile;
+}
+
+export async function runMicro(
+  keys: Record<Alg, BenchKey>,
+  pools: Record<Alg, string>,
+  vars: { ISSUER: string; AUDIENCE: string; JWKS_URI: string },
+  workDir: string,
+): Promise<MicroResult> {
+  const outfile = buildMicroWorker(workDir);
   const workerVars = {
     ...vars,
     RS256_JWK: JSON.stringify(keys.RS256.publicJwk),

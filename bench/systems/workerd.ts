@@ -73,9 +73,13 @@ export async function startWorkerd(
     inspectorPort?: number;
     /** V8 flags for this process, e.g. `--expose-gc` for the memory pass. None by default. */
     v8Flags?: string[];
+    /** A command workerd runs under, e.g. valgrind (bench/instructions.ts). None by default. */
+    wrapper?: string[];
+    /** How long to wait for the socket to answer. Default 20 s. */
+    startTimeoutMs?: number;
   } = {},
 ): Promise<Running> {
-  const { inspectorPort, v8Flags = [] } = options;
+  const { inspectorPort, v8Flags = [], wrapper = [], startTimeoutMs = 20_000 } = options;
   const port = await freePort();
   const slash = modulePath.lastIndexOf('/');
   const dir = modulePath.slice(0, slash);
@@ -101,8 +105,9 @@ const worker :Workerd.Worker = (
   const configPath = `${dir}/${name}.capnp`;
   await writeFile(configPath, config);
   const inspector = inspectorPort ? [`--inspector-addr=127.0.0.1:${inspectorPort}`] : [];
-  const child = startProcess(workerdBinary(), ['serve', configPath, '--experimental', ...inspector]);
+  const command = [...wrapper, workerdBinary(), 'serve', configPath, '--experimental', ...inspector];
+  const child = startProcess(command[0] as string, command.slice(1));
   const url = `http://127.0.0.1:${port}`;
-  await waitUntilAnswering(url, 20_000);
+  await waitUntilAnswering(url, startTimeoutMs);
   return { url, pid: child.pid as number, stop: () => stopProcess(child) };
 }

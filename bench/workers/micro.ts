@@ -4,8 +4,14 @@
  * subtracts an n = 0 baseline.
  *   raw-RS256 / raw-ES256: crypto.subtle.verify of one token's signature, n times;
  *   path: edge-verifier's whole authenticate() over the given tokens (unique or repeated);
+ *   request: only the `Request` each path/gateway operation builds (its share, to subtract);
+ *   gateway / passthrough: one whole request through edge-verifier's gateway, or through a
+ *     Hono pass-through like system A, both with the origin answered in the isolate;
+ *   none: nothing (the cost of the POST itself);
  *   gc: a full garbage collection (memory pass only).
  */
+import { Hono } from 'hono';
+import { createApp } from '../../src/app.ts';
 import { createVerifier } from '../../src/auth/verifier.ts';
 import { parseConfig } from '../../src/config.ts';
 
@@ -17,6 +23,30 @@ const ALGORITHMS = {
 } as const;
 
 let verifier: ReturnType<typeof createVerifier> | undefined;
+let gateways: { gateway: Hono; passthrough: Hono } | undefined;
+
+const ORIGIN = 'https://origin.invalid';
+const RESOURCE = 'https://edge.invalid/resource';
+const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
+const bearerRequest = (token: string) => new Request(RESOURCE, { headers: { authorization: `Bearer ${token}` } });
+
+/** The origin answers inside the isolate, so only the Worker's own work is counted; the JWKS still comes over loopback. */
+const originInIsolate: typeof fetch = (input, init) =>
+  String(input).startsWith(ORIGIN) ? Promise.resolve(new Response('{"ok":true}')) : fetch(input, init);
+
+function buildGateways(env: Bindings): { gateway: Hono; passthrough: Hono } {
+  const config = parseConfig({ ISSUER: env.ISSUER, AUDIENCE: env.AUDIENCE, JWKS_URI: env.JWKS_URI, ORIGIN });
+  const passthrough = new Hono();
+  // The same handler as bench/workers/passthrough.ts (system A).
+  passthrough.all('*', (c) => {
+    const url = new URL(c.req.url);
+    return originInIsolate(`${ORIGIN}${url.pathname}${url.search}`, {
+      method: c.req.method,
+      headers: c.req.raw.headers,
+    });
+  });
+  return { gateway: createApp(config, { fetch: originInIsolate, log: () => {} }).app as unknown as Hono, passthrough };
+}
 
 function decode(segment: string): Uint8Array {
   const binary = atob(segment.replace(/-/g, '+').replace(/_/g, '/'));
@@ -45,6 +75,22 @@ export default {
       for (let i = 0; i < n; i++) if (await crypto.subtle.verify(ALGORITHMS[alg].verify, key, signature, data)) ok++;
       return Response.json({ ok });
     }
+    if (op === 'none') return Response.json({ ok: n });
+    if (op === 'request') {
+      let ok = 0;
+      for (let i = 0; i < n; i++) if (bearerRequest(tokens[i % tokens.length] as string).url) ok++;
+      return Response.json({ ok });
+    }
+    if (op === 'gateway' || op === 'passthrough') {
+      gateways ??= buildGateways(env);
+      const app = gateways[op];
+      let ok = 0;
+      for (let i = 0; i < n; i++) {
+        const response = await app.fetch(bearerRequest(tokens[i % tokens.length] as string), env, ctx);
+        if (response.status === 200) ok++;
+      }
+      return Response.json({ ok });
+    }
     verifier ??= createVerifier(parseConfig({ ISSUER: env.ISSUER, AUDIENCE: env.AUDIENCE, JWKS_URI: env.JWKS_URI }), {
       log: () => {},
     });
@@ -52,10 +98,7 @@ export default {
     let ok = 0;
     for (let i = 0; i < n; i++) {
       const token = tokens[i % tokens.length] as string;
-      const result = await verifier.authenticate(
-        new Request('https://bench.invalid/resource', { headers: { authorization: `Bearer ${token}` } }),
-        io,
-      );
+      const result = await verifier.authenticate(bearerRequest(token), io);
       if (result) ok++;
     }
     return Response.json({ ok });

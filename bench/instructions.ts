@@ -1,0 +1,170 @@
+/**
+ * `npm run bench:instructions`: instructions per operation inside workerd, counted by
+ * valgrind's callgrind. Unlike seconds, the count does not move when the host gives the cores
+ * to someone else, so it shows small changes to the hot path that wrk's figures bury in noise.
+ * It is a proxy for CPU time (it ignores cache misses and how fast each instruction retires),
+ * and it is what RESULTS.md compares between commits.
+ *
+ * Each operation runs in bench/workers/micro.ts inside one workerd under callgrind: counters
+ * are zeroed, one POST runs the operation `n` times, the counters are dumped; the same with
+ * `none` is subtracted. V8 compiles on the main thread here (no concurrent recompilation),
+ * since under valgrind a background compile may never land and JavaScript would stay
+ * interpreted.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { startDevIssuer } from '../scripts/dev-issuer.ts';
+import { buildMicroWorker } from './micro.ts';
+import { RESULTS_DIR } from './paths.ts';
+import { SETTINGS } from './settings.ts';
+import { startWorkerd } from './systems/workerd.ts';
+import { ALGS, createMinter, loadOrCreateKeys, tokenPool } from './tokens.ts';
+import { ensureTool } from './tools.ts';
+
+/** Operations per measurement: enough that one GC more or less is a rounding error. */
+const N = Number(process.env.BENCH_INSTRUCTIONS_N ?? 400);
+/** Passes before counting: V8 tiers up by invocation counts, not time, so this is the same under valgrind. */
+const WARMUP_PASSES = 3;
+/** Each operation is counted this many times; the table gives the median. */
+const REPEATS = 3;
+
+interface Operation {
+  readonly label: string;
+  readonly op: string;
+  readonly tokens: 'unique RS256' | 'unique ES256' | 'repeated RS256';
+}
+
+const OPERATIONS: readonly Operation[] = [
+  { label: 'raw crypto.subtle.verify RS256', op: 'raw-RS256', tokens: 'repeated RS256' },
+  { label: 'raw crypto.subtle.verify ES256', op: 'raw-ES256', tokens: 'unique ES256' },
+  { label: 'new Request (subtracted below)', op: 'request', tokens: 'unique RS256' },
+  { label: 'authenticate() unique RS256', op: 'path', tokens: 'unique RS256' },
+  { label: 'authenticate() repeated RS256', op: 'path', tokens: 'repeated RS256' },
+  { label: 'A pass-through request', op: 'passthrough', tokens: 'repeated RS256' },
+  { label: 'B gateway request, repeated RS256', op: 'gateway', tokens: 'repeated RS256' },
+  { label: 'B gateway request, unique RS256', op: 'gateway', tokens: 'unique RS256' },
+  { label: 'B gateway request, unique ES256', op: 'gateway', tokens: 'unique ES256' },
+];
+
+const valgrind = ensureTool('valgrind', 'valgrind');
+if (!valgrind.ok) {
+  console.error(`${valgrind.note}; bench:instructions counts with valgrind's callgrind.`);
+  process.exit(1);
+}
+
+const workDir = await mkdtemp(`${tmpdir()}/edge-verifier-instructions-`);
+const issuer = await startDevIssuer();
+try {
+  const jwksUri = `${issuer.url}/t/bench/jwks`;
+  const target = { issuer: SETTINGS.issuer, audience: SETTINGS.audience };
+  const keys = await loadOrCreateKeys();
+  await fetch(jwksUri, { method: 'PUT', body: JSON.stringify({ keys: ALGS.map((alg) => keys[alg].publicJwk) }) });
+  const need = N * (WARMUP_PASSES + REPEATS) * OPERATIONS.length;
+  const unique = {
+    RS256: (await readFile(await tokenPool(keys.RS256, target, SETTINGS.uniqueTokens), 'utf8')).split('\n', need),
+    ES256: (await readFile(await tokenPool(keys.ES256, target, SETTINGS.uniqueTokens), 'utf8')).split('\n', need),
+  };
+  const repeated = await (await createMinter(keys.RS256, target))('repeated');
+  const offsets = { RS256: 0, ES256: 0 };
+  const tokensFor = (kind: Operation['tokens']): string[] => {
+    if (kind === 'repeated RS256') return [repeated];
+    const alg = kind === 'unique RS256' ? 'RS256' : 'ES256';
+    const slice = unique[alg].slice(offsets[alg], offsets[alg] + N);
+    offsets[alg] += N;
+    return slice;
+  };
+
+  const cgOut = `${workDir}/callgrind.out`;
+  const running = await startWorkerd(
+    'instructions',
+    buildMicroWorker(workDir),
+    {
+      ISSUER: SETTINGS.issuer,
+      AUDIENCE: SETTINGS.audience,
+      JWKS_URI: jwksUri,
+      RS256_JWK: JSON.stringify(keys.RS256.publicJwk),
+      ES256_JWK: JSON.stringify(keys.ES256.publicJwk),
+    },
+    {
+      wrapper: ['valgrind', '--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${cgOut}`],
+      v8Flags: ['--no-concurrent-recompilation', '--no-concurrent-sparkplug'],
+      startTimeoutMs: 180_000,
+    },
+  );
+  const pid = String(running.pid);
+  const post = async (op: string, tokens: string[]) => {
+    const response = await fetch(running.url, { method: 'POST', body: JSON.stringify({ op, n: N, tokens }) });
+    const { ok } = (await response.json()) as { ok: number };
+    if (ok !== N) throw new Error(`${op}: ${ok} of ${N} operations succeeded`);
+  };
+  let dumps = 0;
+  const count = async (op: string, tokens: string[]): Promise<number> => {
+    execFileSync('callgrind_control', ['-z', pid], { stdio: 'ignore' });
+    await post(op, tokens);
+    execFileSync('callgrind_control', ['-d', pid], { stdio: 'ignore' });
+    dumps++;
+    const name = (await readdir(workDir)).find((file) => file === `callgrind.out.${dumps}`);
+    if (!name) throw new Error(`callgrind wrote no dump ${dumps}`);
+    const totals = /^(?:summary|totals):\s+(\d+)/m.exec(await readFile(`${workDir}/${name}`, 'utf8'));
+    if (!totals) throw new Error(`callgrind dump ${dumps} has no totals`);
+    return Number(totals[1]);
+  };
+  try {
+    const started = Date.now();
+    for (let pass = 0; pass < WARMUP_PASSES; pass++) {
+      for (const operation of OPERATIONS) await post(operation.op, tokensFor(operation.tokens));
+    }
+    const samples = new Map<string, number[]>();
+    for (let repeat = 0; repeat < REPEATS; repeat++) {
+      const none = await count('none', []);
+      for (const operation of OPERATIONS) {
+        const total = await count(operation.op, tokensFor(operation.tokens));
+        samples.set(operation.label, [...(samples.get(operation.label) ?? []), (total - none) / N]);
+      }
+    }
+    const median = (label: string) => {
+      const sorted = [...(samples.get(label) ?? [])].sort((a, b) => a - b);
+      return sorted[Math.floor(sorted.length / 2)] as number;
+    };
+    const kilo = (value: number) => `${(value / 1000).toFixed(1)} k`;
+    console.log(
+      `instructions per operation (callgrind, median of ${REPEATS} × ${N}; ${((Date.now() - started) / 1000).toFixed(0)} s):`,
+    );
+    for (const { label } of OPERATIONS) {
+      const runs = (samples.get(label) ?? []).map(kilo).join(', ');
+      console.log(`  ${label.padEnd(36)} ${kilo(median(label)).padStart(9)}   (${runs})`);
+    }
+    const request = median('new Request (subtracted below)');
+    const raw = median('raw crypto.subtle.verify RS256');
+    const passthrough = median('A pass-through request');
+    const derived = {
+      authenticateUniqueRs256: median('authenticate() unique RS256') - request,
+      authenticateRepeated: median('authenticate() repeated RS256') - request,
+      addedRepeated: median('B gateway request, repeated RS256') - passthrough,
+      addedUniqueRs256: median('B gateway request, unique RS256') - passthrough,
+      addedUniqueEs256: median('B gateway request, unique ES256') - passthrough,
+    };
+    console.log('');
+    console.log(
+      `B over A per request: repeated ${kilo(derived.addedRepeated)}, unique RS256 ${kilo(derived.addedUniqueRs256)} `,
+    );
+    console.log(
+      `  (${(derived.addedUniqueRs256 / raw).toFixed(2)} × a raw RS256 verify), unique ES256 ${kilo(derived.addedUniqueEs256)}`,
+    );
+    console.log(
+      `authenticate() alone: unique RS256 ${kilo(derived.authenticateUniqueRs256)} (${(derived.authenticateUniqueRs256 / raw).toFixed(2)} × raw verify), repeated ${kilo(derived.authenticateRepeated)}`,
+    );
+    const path = `${RESULTS_DIR}/instructions.json`;
+    await writeFile(
+      path,
+      JSON.stringify({ date: new Date().toISOString(), n: N, samples: Object.fromEntries(samples), derived }, null, 2),
+    );
+    console.log(`wrote ${path}`);
+  } finally {
+    await running.stop();
+  }
+} finally {
+  await issuer.close();
+  await rm(workDir, { recursive: true, force: true });
+}
