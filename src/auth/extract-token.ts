@@ -8,7 +8,8 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 const SCHEME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**
- * Reads the bearer token from an `Authorization` header value (`null` when absent).
+ * Reads the bearer credentials from an `Authorization` header value (`null` when absent); their
+ * grammar is checked by `isB64token` (see there for why not here).
  * The scheme is case-insensitive (RFC 9110 §11.1). `Headers` joins repeated headers with
  * ", ", and a b64token can hold neither a comma nor a space, so two values are caught here too.
  */
@@ -29,6 +30,15 @@ export function extractBearerToken(authorization: string | null): string {
   const credentials = start < 0 ? '' : value.slice(start);
   if (credentials.length === 0) throw new VerifierError('malformed_authorization');
   if (credentials.length > MAX_TOKEN_LENGTH_BYTES) throw new VerifierError('token_too_large');
-  if (!B64TOKEN.test(credentials)) throw new VerifierError('malformed_authorization');
   return credentials;
+}
+
+/**
+ * Whether credentials fit RFC 6750's b64token grammar. A value that does not is a malformed
+ * Authorization header (400), not a bad token (401). Every well-formed JWS is a b64token, so the
+ * verifier asks only once a token has failed its shape check, and the success path never
+ * scans the token for it.
+ */
+export function isB64token(credentials: string): boolean {
+  return B64TOKEN.test(credentials);
 }

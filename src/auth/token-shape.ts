@@ -29,10 +29,10 @@ export function assertTokenShape(token: string): void {
   const first = token.indexOf('.');
   const second = token.indexOf('.', first + 1);
   if (first < 0 || second < 0 || token.indexOf('.', second + 1) >= 0) throw new VerifierError('malformed_token');
-  const header = decodeBase64url(token, 0, first);
-  const payload = decodeBase64url(token, first + 1, second);
+  const header = decodeBase64urlText(token, 0, first);
+  const payload = decodeBase64urlText(token, first + 1, second);
   // jose decodes the signature itself; here it only has to be canonical.
-  if (!header || !payload || !isCanonicalBase64url(token, second + 1, token.length)) {
+  if (header === undefined || payload === undefined || !isCanonicalBase64url(token, second + 1, token.length)) {
     throw new VerifierError('malformed_token');
   }
   // RFC 7797 unencoded payloads are never valid for a JWT (RFC 7797 §7); a `b64` member without
@@ -46,14 +46,19 @@ function base64urlValue(text: string, i: number): number {
   return code < 128 ? (BASE64URL_VALUE[code] as number) : -1;
 }
 
-/** Bytes of `text[start, end)` as canonical base64url without padding, or `undefined`. */
-function decodeBase64url(text: string, start: number, end: number): Uint8Array | undefined {
+/**
+ * The text `text[start, end)` encodes as canonical base64url without padding, or `undefined`.
+ * ASCII bytes (nearly every header and payload) become the string directly; anything else goes
+ * through a strict UTF-8 decoder, which refuses invalid sequences.
+ */
+function decodeBase64urlText(text: string, start: number, end: number): string | undefined {
   const length = end - start;
   if (length === 0 || length % 4 === 1) return undefined;
   const bytes = new Uint8Array((length * 3) >> 2);
   let buffer = 0;
   let bits = 0;
   let out = 0;
+  let anyHigh = 0;
   for (let i = start; i < end; i++) {
     const value = base64urlValue(text, i);
     if (value < 0) return undefined;
@@ -61,14 +66,22 @@ function decodeBase64url(text: string, start: number, end: number): Uint8Array |
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
-      bytes[out++] = (buffer >> bits) & 0xff;
+      const byte = (buffer >> bits) & 0xff;
+      anyHigh |= byte;
+      bytes[out++] = byte;
     }
   }
   // Leftover bits encode nothing; a canonical encoding leaves them zero.
-  return (buffer & ((1 << bits) - 1)) === 0 ? bytes : undefined;
+  if ((buffer & ((1 << bits) - 1)) !== 0) return undefined;
+  if (anyHigh < 0x80) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch {
+    return undefined;
+  }
 }
 
-/** The same rules as `decodeBase64url`, without decoding. */
+/** The same rules as `decodeBase64urlText`, without decoding. */
 function isCanonicalBase64url(text: string, start: number, end: number): boolean {
   const length = end - start;
   if (length === 0 || length % 4 === 1) return false;
@@ -76,11 +89,9 @@ function isCanonicalBase64url(text: string, start: number, end: number): boolean
   return (base64urlValue(text, end - 1) & (UNUSED_BITS[length % 4] as number)) === 0;
 }
 
-function strictJsonObject(bytes: Uint8Array): object {
-  let text: string;
+function strictJsonObject(text: string): object {
   let value: unknown;
   try {
-    text = STRICT_UTF8.decode(bytes);
     value = JSON.parse(text);
   } catch {
     throw new VerifierError('malformed_token');

@@ -7,7 +7,7 @@ import { createJwksResolver, type JwksResolver, type ResolverIo } from '../jwks/
 import { consoleLogger, type Logger } from '../log.ts';
 import { findRule, isCorsPreflight } from '../policy/route-policy.ts';
 import { authorizeScopes } from './authorize.ts';
-import { extractBearerToken } from './extract-token.ts';
+import { extractBearerToken, isB64token } from './extract-token.ts';
 import { createVerifiedTokenCache } from './token-cache.ts';
 import { verifyToken } from './verify-token.ts';
 
@@ -83,7 +83,14 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
       const versionBefore = resolver.currentVersion(io);
       let claims = tokenCache.get(token, nowMs, versionBefore);
       if (!claims) {
-        claims = await verifyToken(token, issuer, (header) => resolver.getKey(header, io), nowMs);
+        try {
+          claims = await verifyToken(token, issuer, (header) => resolver.getKey(header, io), nowMs);
+        } catch (error) {
+          if (error instanceof VerifierError && error.code === 'malformed_token' && !isB64token(token)) {
+            throw new VerifierError('malformed_authorization');
+          }
+          throw error;
+        }
         const versionAfter = resolver.currentVersion(io);
         // A set that changed during verification may no longer hold the key that verified it.
         if (versionBefore === undefined || versionBefore === versionAfter) tokenCache.set(token, claims, versionAfter);

@@ -19,10 +19,11 @@ export async function forwardToOrigin(
   auth: AuthResult | null,
   doFetch: typeof fetch = fetch,
 ): Promise<Response> {
-  const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
+  const method = request.method;
+  const hasBody = method !== 'GET' && method !== 'HEAD';
   try {
     return await doFetch(originUrl(origin, request), {
-      method: request.method,
+      method,
       headers: originRequestHeaders(request.headers, auth),
       body: hasBody ? request.body : null,
       redirect: 'manual',

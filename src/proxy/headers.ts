@@ -27,12 +27,13 @@ const HEADER_SAFE = /^[\x20-\x7E]*$/;
  */
 export function originRequestHeaders(incoming: Headers, auth: AuthResult | null): Headers {
   const headers = new Headers(incoming);
+  let hasConnection = false;
   for (const name of incoming.keys()) {
+    if (name === 'connection') hasConnection = true;
     if (NOT_FORWARDED.has(name) || name.startsWith(AUTH_HEADER_PREFIX)) headers.delete(name);
   }
-  const connection = incoming.get('connection');
-  if (connection) {
-    for (const listed of connection.split(',')) {
+  if (hasConnection) {
+    for (const listed of (incoming.get('connection') ?? '').split(',')) {
       const name = listed.trim().toLowerCase();
       if (name) headers.delete(name);
     }

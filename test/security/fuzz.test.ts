@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { extractBearerToken } from '../../src/auth/extract-token.ts';
+import { extractBearerToken, isB64token } from '../../src/auth/extract-token.ts';
 import { assertTokenShape } from '../../src/auth/token-shape.ts';
 import { ERROR_SPECS, VerifierError } from '../../src/errors.ts';
 import { TestIssuer } from '../helpers/issuer.ts';
@@ -40,16 +40,24 @@ const headerValue = fc.oneof(
 );
 
 describe('fuzzing', () => {
-  it('the Authorization parser returns a b64token or throws a VerifierError', () => {
+  it('the Authorization parser returns the credentials after a Bearer scheme, or throws a VerifierError', () => {
     fc.assert(
       fc.property(headerValue, (value) => {
-        if (parseOutcome(() => extractBearerToken(value)) === 'ok') expect(extractBearerToken(value)).toMatch(B64TOKEN);
+        if (parseOutcome(() => extractBearerToken(value)) !== 'ok') return;
+        const credentials = extractBearerToken(value);
+        expect(credentials.length).toBeGreaterThan(0);
+        expect(credentials.length).toBeLessThanOrEqual(16 * 1024);
+        expect(value.trim().toLowerCase().startsWith('bearer ')).toBe(true);
+        expect(value.trim().endsWith(credentials)).toBe(true);
+        // The verifier checks the b64token grammar only once the shape check has failed: a
+        // credential outside the grammar must never pass it.
+        if (!isB64token(credentials)) expect(() => assertTokenShape(credentials)).toThrow(VerifierError);
       }),
       settings,
     );
   });
 
-  it('the token shape check accepts or throws malformed_token, for any string', () => {
+  it('the token shape check accepts only b64tokens, or throws malformed_token, for any string', () => {
     const segment = fc.oneof(fc.base64String({ maxLength: 60 }), fc.string({ maxLength: 60 }));
     const tokenish = fc.oneof(
       fc.string({ maxLength: 300 }),
@@ -64,7 +72,10 @@ describe('fuzzing', () => {
           assertTokenShape(token);
         } catch (error) {
           expect((error as VerifierError).code).toBe('malformed_token');
+          return;
         }
+        // The verifier skips the b64token scan for a token of good shape: it must never need it.
+        expect(token).toMatch(B64TOKEN);
       }),
       settings,
     );
