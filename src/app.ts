@@ -22,8 +22,10 @@ export function createApp(config: Config, deps: VerifierDeps = {}): GatewayApp {
   const app = new Hono<{ Bindings: Env }>();
   const guard = requestGuard(verifier, { log });
   app.all('*', async (c) => {
-    const auth = await guard(c);
-    return auth instanceof Response ? auth : forwardToOrigin(c.req.raw, origin, auth, deps.fetch);
+    // Parsed once, for the route policy and the origin URL.
+    const url = new URL(c.req.url);
+    const auth = await guard(c, url);
+    return auth instanceof Response ? auth : forwardToOrigin(c.req.raw, url, origin, auth, deps.fetch);
   });
   app.onError((error) => {
     if (!(error instanceof VerifierError)) log('unexpected_error', { error: String(error) });

@@ -3,7 +3,6 @@ import { type Config, parseConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { VerifierError } from '../errors.ts';
 import { errorResponse } from '../http/problem.ts';
-import { requestUrl } from '../http/request-url.ts';
 import type { ResolverIo } from '../jwks/resolver.ts';
 import { consoleLogger, type Logger } from '../log.ts';
 import { type AuthResult, createVerifier, type Verifier, type VerifierDeps } from './verifier.ts';
@@ -45,17 +44,18 @@ export interface GuardOptions {
  * Authenticates one request: its `AuthResult` (`null` on a public route or CORS preflight),
  * or the RFC 6750 refusal to send instead. The middleware and the gateway's single handler
  * both use it, so the gateway does not pay for a second Hono handler on every request.
+ * `url` is the request's parsed URL, for a caller that needs it too (the gateway's proxy).
  */
 export function requestGuard(
   verifier: Verifier,
   { kvBinding = 'JWKS_CACHE', log = consoleLogger }: GuardOptions = {},
-): (c: Context) => Promise<AuthResult | null | Response> {
-  return async (c) => {
+): (c: Context, url?: URL) => Promise<AuthResult | null | Response> {
+  return async (c, url = new URL(c.req.url)) => {
     try {
-      return await verifier.authenticate(c.req.raw, new ContextIo(c, kvBinding));
+      return await verifier.authenticate(c.req.raw, new ContextIo(c, kvBinding), url);
     } catch (error) {
       const code = error instanceof VerifierError ? error.code : 'internal_error';
-      log('request_refused', { code, method: c.req.method, path: requestUrl(c.req.raw).pathname });
+      log('request_refused', { code, method: c.req.method, path: url.pathname });
       if (!(error instanceof VerifierError)) log('unexpected_error', { error: String(error) });
       return errorResponse(error, verifier.config.realm);
     }

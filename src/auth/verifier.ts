@@ -2,7 +2,6 @@ import type { JWTPayload } from 'jose';
 import type { Config } from '../config.ts';
 import { VERIFIED_TOKEN_CACHE_MAX_ENTRIES } from '../constants.ts';
 import { VerifierError } from '../errors.ts';
-import { requestUrl } from '../http/request-url.ts';
 import { createJwksResolver, type JwksResolver, type ResolverIo } from '../jwks/resolver.ts';
 import { consoleLogger, type Logger } from '../log.ts';
 import { findRule, isCorsPreflight } from '../policy/route-policy.ts';
@@ -38,9 +37,10 @@ export interface Verifier {
   readonly config: Config;
   /**
    * `null` when the request needs no token (public route, CORS preflight); the verified result
-   * otherwise. Throws `VerifierError` for every refusal.
+   * otherwise. Throws `VerifierError` for every refusal. `url` is the request's URL when the
+   * caller has parsed it already (default: parsed here).
    */
-  authenticate(request: Request, io: ResolverIo): Promise<AuthResult | null>;
+  authenticate(request: Request, io: ResolverIo, url?: URL): Promise<AuthResult | null>;
   /** Refreshes every issuer's keys into all tiers (for the scheduled handler). */
   refreshKeys(io: ResolverIo): Promise<void>;
 }
@@ -64,9 +64,8 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
 
   return {
     config,
-    async authenticate(request, io) {
+    async authenticate(request, io, url = new URL(request.url)) {
       if (isCorsPreflight(request)) return null;
-      const url = requestUrl(request);
       const rule = findRule(config.rules, url.pathname);
       // The config always ends with a catch-all rule; a gap would be a bug, and a bug must fail closed.
       if (!rule) throw new VerifierError('internal_error');

@@ -1,11 +1,9 @@
 import type { AuthResult } from '../auth/verifier.ts';
 import { VerifierError } from '../errors.ts';
-import { requestUrl } from '../http/request-url.ts';
 import { originRequestHeaders } from './headers.ts';
 
 /** The origin URL for a request: ORIGIN's base path, then the request's path and query. */
-export function originUrl(origin: string, request: Request): string {
-  const { pathname, search } = requestUrl(request);
+export function originUrl(origin: string, { pathname, search }: URL): string {
   return `${origin}${pathname}${search}`;
 }
 
@@ -15,6 +13,8 @@ export function originUrl(origin: string, request: Request): string {
  */
 export async function forwardToOrigin(
   request: Request,
+  /** The request's URL, already parsed by the caller (the route policy read it too). */
+  url: URL,
   origin: string,
   auth: AuthResult | null,
   doFetch: typeof fetch = fetch,
@@ -22,7 +22,7 @@ export async function forwardToOrigin(
   const method = request.method;
   const hasBody = method !== 'GET' && method !== 'HEAD';
   try {
-    return await doFetch(originUrl(origin, request), {
+    return await doFetch(originUrl(origin, url), {
       method,
       headers: originRequestHeaders(request.headers, auth),
       body: hasBody ? request.body : null,
