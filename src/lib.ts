@@ -1,4 +1,4 @@
-/** The library face: the same middleware the gateway uses, for your own Hono Worker. */
+/** The library face: the gateway's request guard as Hono middleware (`c.var.auth` typed), for your own Worker. */
 export { type EdgeVerifierOptions, edgeVerifier } from './auth/middleware.ts';
 export { type AuthResult, createVerifier, type Verifier, type VerifierDeps } from './auth/verifier.ts';
 export { type Config, type IssuerConfig, parseConfig } from './config.ts';
