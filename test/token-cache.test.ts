@@ -18,12 +18,13 @@ describe('verified-token cache', () => {
     const token = await issuer.mint({ at: gateway.nowSeconds });
     const verify = vi.spyOn(crypto.subtle, 'verify');
     for (let i = 0; i < 20; i++) expect((await gateway.call(bearer(token))).status).toBe(200);
-    expect(verify).toHaveBeenCalledTimes(1);
+    // Verified on its first and second use (admitted on the second), served from the cache after.
+    expect(verify).toHaveBeenCalledTimes(2);
     // A different token is verified.
     expect(
       (await gateway.call(bearer(await issuer.mint({ at: gateway.nowSeconds, claims: { sub: 'b' } })))).status,
     ).toBe(200);
-    expect(verify).toHaveBeenCalledTimes(2);
+    expect(verify).toHaveBeenCalledTimes(3);
   });
 
   it('never serves a cached token past its exp', async () => {
@@ -59,17 +60,33 @@ describe('verified-token cache', () => {
     expect((await gateway.call(bearer(token))).status).toBe(401);
   });
 
+  it('admits a token on its second verification, so unique tokens leave nothing behind', () => {
+    const cache = createVerifiedTokenCache(64);
+    const now = 1_000_000_000_000;
+    for (let i = 0; i < 1_000; i++) cache.set(`unique-${i}`, { exp: 2_000_000_000 }, 'v1');
+    expect(cache.size).toBe(0);
+    cache.set('repeated', { sub: 'r', exp: 2_000_000_000 }, 'v1');
+    expect(cache.get('repeated', now, 'v1')).toBeUndefined();
+    cache.set('repeated', { sub: 'r', exp: 2_000_000_000 }, 'v1');
+    expect(cache.get('repeated', now, 'v1')?.sub).toBe('r');
+    expect(cache.size).toBe(1);
+  });
+
   it('keeps a recently read token and drops the least recently used one', () => {
     const cache = createVerifiedTokenCache(4);
     const payload = (sub: string) => ({ sub, exp: 2_000_000_000 });
     const now = 1_000_000_000_000;
+    const admit = (token: string) => {
+      cache.set(token, payload(token), 'v1');
+      cache.set(token, payload(token), 'v1');
+    };
     expect(cache.get('a', now, 'v1')).toBeUndefined();
-    cache.set('a', payload('a'), 'v1');
-    cache.set('b', payload('b'), 'v1');
+    admit('a');
+    admit('b');
     // A hit keeps `a` recent; `b` is now the least recently used.
     expect(cache.get('a', now, 'v1')?.sub).toBe('a');
-    cache.set('c', payload('c'), 'v1');
-    cache.set('d', payload('d'), 'v1');
+    admit('c');
+    admit('d');
     expect(cache.get('b', now, 'v1')).toBeUndefined();
     expect(cache.get('a', now, 'v1')?.sub).toBe('a');
     expect(cache.get('d', now, 'v1')?.sub).toBe('d');
@@ -83,6 +100,7 @@ describe('verified-token cache', () => {
     let largest = 0;
     for (let i = 0; i < 1_000; i++) {
       cache.set(`token-${i}`, { exp: 2_000_000_000 }, 'v1');
+      cache.set(`token-${i}`, { exp: 2_000_000_000 }, 'v1');
       // Reads of older tokens move them between generations; the bound must hold through that too.
       cache.get(`token-${i >> 1}`, now, 'v1');
       largest = Math.max(largest, cache.size);
@@ -95,8 +113,8 @@ describe('verified-token cache', () => {
   it('forgets an expired entry found in the older generation', () => {
     const cache = createVerifiedTokenCache(4);
     const now = 1_000_000_000_000;
-    cache.set('old', { exp: now / 1000 + 1 }, 'v1');
-    cache.set('x', { exp: 2_000_000_000 }, 'v1');
+    for (const token of ['old', 'old', 'x', 'x'])
+      cache.set(token, { exp: token === 'old' ? now / 1000 + 1 : 2_000_000_000 }, 'v1');
     expect(cache.get('old', now + 1_000, 'v1')).toBeUndefined();
     expect(cache.get('old', now, 'v1')).toBeUndefined();
   });
