@@ -159,13 +159,18 @@ async function memoryPass(
     if (collect) await post('gc', []);
     return rssMb(running.pid);
   };
+  // Warm-up tokens from the end of the pool, so a small pool (a quick run) still has them.
+  const warmup = pool.slice(-MEMORY_WARMUP_TOKENS);
+  const measured = pool.slice(0, Math.min(MEMORY_PASS_TOKENS, pool.length - warmup.length));
   try {
-    await post('path', pool.slice(MEMORY_PASS_TOKENS));
+    for (let offset = 0; offset < warmup.length; offset += MEMORY_BATCH) {
+      await post('path', warmup.slice(offset, offset + MEMORY_BATCH));
+    }
     const baselineMb = await reading();
     let peakMb = baselineMb;
     let tokens = 0;
-    for (let offset = 0; offset < MEMORY_PASS_TOKENS && offset < pool.length; offset += MEMORY_BATCH) {
-      const batch = pool.slice(offset, Math.min(offset + MEMORY_BATCH, MEMORY_PASS_TOKENS));
+    for (let offset = 0; offset < measured.length; offset += MEMORY_BATCH) {
+      const batch = measured.slice(offset, offset + MEMORY_BATCH);
       await post('path', batch);
       tokens += batch.length;
       peakMb = Math.max(peakMb, await reading());
