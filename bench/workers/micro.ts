@@ -10,10 +10,10 @@
  *   none: nothing (the cost of the POST itself);
  *   gc: a full garbage collection (memory pass only).
  */
-import { Hono } from 'hono';
 import { createApp } from '../../src/app.ts';
 import { createVerifier } from '../../src/auth/verifier.ts';
 import { parseConfig } from '../../src/config.ts';
+import { createPassthrough } from './passthrough.ts';
 
 type Bindings = { ISSUER: string; AUDIENCE: string; JWKS_URI: string; RS256_JWK: string; ES256_JWK: string };
 
@@ -23,7 +23,7 @@ const ALGORITHMS = {
 } as const;
 
 let verifier: ReturnType<typeof createVerifier> | undefined;
-let gateways: { gateway: Hono; passthrough: Hono } | undefined;
+let gateways: Record<'gateway' | 'passthrough', Gateway> | undefined;
 
 const ORIGIN = 'https://origin.invalid';
 const RESOURCE = 'https://edge.invalid/resource';
@@ -34,18 +34,18 @@ const bearerRequest = (token: string) => new Request(RESOURCE, { headers: { auth
 const originInIsolate: typeof fetch = (input, init) =>
   String(input).startsWith(ORIGIN) ? Promise.resolve(new Response('{"ok":true}')) : fetch(input, init);
 
-function buildGateways(env: Bindings): { gateway: Hono; passthrough: Hono } {
+interface Gateway {
+  readonly app: { fetch(request: Request, env: object, ctx: ExecutionContext): Response | Promise<Response> };
+  readonly env: object;
+}
+
+function buildGateways(env: Bindings): Record<'gateway' | 'passthrough', Gateway> {
   const config = parseConfig({ ISSUER: env.ISSUER, AUDIENCE: env.AUDIENCE, JWKS_URI: env.JWKS_URI, ORIGIN });
-  const passthrough = new Hono();
-  // The same handler as bench/workers/passthrough.ts (system A).
-  passthrough.all('*', (c) => {
-    const url = new URL(c.req.url);
-    return originInIsolate(`${ORIGIN}${url.pathname}${url.search}`, {
-      method: c.req.method,
-      headers: c.req.raw.headers,
-    });
-  });
-  return { gateway: createApp(config, { fetch: originInIsolate, log: () => {} }).app as unknown as Hono, passthrough };
+  return {
+    gateway: { app: createApp(config, { fetch: originInIsolate, log: () => {} }).app, env },
+    // System A's own app (bench/workers/passthrough.ts).
+    passthrough: { app: createPassthrough(originInIsolate), env: { ORIGIN } },
+  };
 }
 
 function decode(segment: string): Uint8Array {
@@ -83,10 +83,10 @@ export default {
     }
     if (op === 'gateway' || op === 'passthrough') {
       gateways ??= buildGateways(env);
-      const app = gateways[op];
+      const { app, env: appEnv } = gateways[op];
       let ok = 0;
       for (let i = 0; i < n; i++) {
-        const response = await app.fetch(bearerRequest(tokens[i % tokens.length] as string), env, ctx);
+        const response = await app.fetch(bearerRequest(tokens[i % tokens.length] as string), appEnv, ctx);
         if (response.status === 200) ok++;
       }
       return Response.json({ ok });
