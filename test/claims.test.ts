@@ -79,6 +79,42 @@ describe('claims', () => {
     );
   });
 
+  it('reports the first failing check when several fail: presence of iss, aud, exp, then their values', async () => {
+    const issuer = await TestIssuer.create();
+    const gateway = new ClockedGateway(varsFor(issuer, new TestOrigin()));
+    const at = gateway.nowSeconds;
+    const expired = { exp: at - 3600 };
+    expect(await outcome(gateway, await issuer.mint({ at, claims: { ...expired, iss: undefined } }))).toBe(
+      'wrong_issuer',
+    );
+    expect(await outcome(gateway, await issuer.mint({ at, claims: { ...expired, aud: 'other' } }))).toBe(
+      'wrong_audience',
+    );
+    expect(await outcome(gateway, await issuer.mint({ at, claims: { exp: undefined, aud: 'other' } }))).toBe(
+      'invalid_claims',
+    );
+    expect(await outcome(gateway, await issuer.mint({ at, claims: { ...expired, nbf: at + 3600 } }))).toBe(
+      'token_not_yet_valid',
+    );
+    expect(await outcome(gateway, await issuer.mint({ at: at + 3600, claims: expired }))).toBe('token_expired');
+  });
+
+  it('counts exp and nbf in whole seconds, iat against the exact clock', async () => {
+    const issuer = await TestIssuer.create();
+    const gateway = new ClockedGateway(varsFor(issuer, new TestOrigin(), { CLOCK_SKEW_SECONDS: '0' }));
+    const now = gateway.nowSeconds;
+    gateway.nowMs = now * 1000 + 999;
+    expect(await outcome(gateway, await issuer.mint({ at: now - 600, claims: { exp: now } }))).toBe('token_expired');
+    expect(await outcome(gateway, await issuer.mint({ at: now - 600, claims: { exp: now + 1 } }))).toBe('ok');
+    expect(await outcome(gateway, await issuer.mint({ at: now - 600, claims: { exp: now + 1, nbf: now } }))).toBe('ok');
+    expect(
+      await outcome(gateway, await issuer.mint({ at: now - 600, claims: { iat: now + 0.5, exp: now + 600 } })),
+    ).toBe('ok');
+    expect(await outcome(gateway, await issuer.mint({ at: now + 1, claims: { exp: now + 600 } }))).toBe(
+      'token_not_yet_valid',
+    );
+  });
+
   it('refuses non-numeric time claims', async () => {
     const issuer = await TestIssuer.create();
     const gateway = new ClockedGateway(varsFor(issuer, new TestOrigin()));

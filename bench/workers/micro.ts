@@ -3,6 +3,9 @@
  * done; the caller times the request from outside (workerd's clocks only move across I/O) and
  * subtracts an n = 0 baseline.
  *   raw-RS256 / raw-ES256: crypto.subtle.verify of one token's signature, n times;
+ *   jose-RS256 / jose-ES256: jose's compactVerify (the signature check edge-verifier uses) over
+ *     the given tokens, the key already imported (what jose adds around the raw verify);
+ *   shape: edge-verifier's token shape check over the given tokens;
  *   path: edge-verifier's whole authenticate() over the given tokens (unique or repeated);
  *   request: only the `Request` each path/gateway operation builds (its share, to subtract);
  *   gateway / passthrough: one whole request through edge-verifier's gateway, or through a
@@ -10,7 +13,9 @@
  *   none: nothing (the cost of the POST itself);
  *   gc: a full garbage collection (memory pass only).
  */
+import { compactVerify } from 'jose';
 import { createApp } from '../../src/app.ts';
+import { parseTokenShape } from '../../src/auth/token-shape.ts';
 import { createVerifier } from '../../src/auth/verifier.ts';
 import { parseConfig } from '../../src/config.ts';
 import { createPassthrough } from './passthrough.ts';
@@ -73,6 +78,24 @@ export default {
       const signature = decode(s);
       let ok = 0;
       for (let i = 0; i < n; i++) if (await crypto.subtle.verify(ALGORITHMS[alg].verify, key, signature, data)) ok++;
+      return Response.json({ ok });
+    }
+    if (op === 'jose-RS256' || op === 'jose-ES256') {
+      const alg = op.slice(5) as keyof typeof ALGORITHMS;
+      const jwk = JSON.parse(alg === 'RS256' ? env.RS256_JWK : env.ES256_JWK);
+      const key = await crypto.subtle.importKey('jwk', jwk, ALGORITHMS[alg].import, false, ['verify']);
+      const options = { algorithms: [alg] };
+      let ok = 0;
+      for (let i = 0; i < n; i++)
+        if ((await compactVerify(tokens[i % tokens.length] as string, key, options)).payload) ok++;
+      return Response.json({ ok });
+    }
+    if (op === 'shape') {
+      let ok = 0;
+      for (let i = 0; i < n; i++) {
+        parseTokenShape(tokens[i % tokens.length] as string);
+        ok++;
+      }
       return Response.json({ ok });
     }
     if (op === 'none') return Response.json({ ok: n });

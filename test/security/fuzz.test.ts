@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { extractBearerToken, isB64token } from '../../src/auth/extract-token.ts';
-import { assertTokenShape } from '../../src/auth/token-shape.ts';
+import { parseTokenShape } from '../../src/auth/token-shape.ts';
 import { ERROR_SPECS, VerifierError } from '../../src/errors.ts';
 import { TestIssuer } from '../helpers/issuer.ts';
 import { bearer, parseChallenge } from '../helpers/worker.ts';
@@ -51,7 +51,7 @@ describe('fuzzing', () => {
         expect(value.trim().endsWith(credentials)).toBe(true);
         // The verifier checks the b64token grammar only once the shape check has failed: a
         // credential outside the grammar must never pass it.
-        if (!isB64token(credentials)) expect(() => assertTokenShape(credentials)).toThrow(VerifierError);
+        if (!isB64token(credentials)) expect(() => parseTokenShape(credentials)).toThrow(VerifierError);
       }),
       settings,
     );
@@ -69,7 +69,7 @@ describe('fuzzing', () => {
     fc.assert(
       fc.property(tokenish, (token) => {
         try {
-          assertTokenShape(token);
+          parseTokenShape(token);
         } catch (error) {
           expect((error as VerifierError).code).toBe('malformed_token');
           return;

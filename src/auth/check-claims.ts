@@ -1,0 +1,39 @@
+import type { JWTPayload } from 'jose';
+import type { IssuerConfig } from '../config.ts';
+import { VerifierError } from '../errors.ts';
+
+/**
+ * Checks a verified token's registered claims (RFC 7519 §4.1) against its issuer's policy:
+ * `iss` exactly ours, `aud` one of ours (a string or an array holding it), `exp` required, and
+ * every NumericDate a finite number within the clock skew. The checks and their order are
+ * jose's `jwtVerify` claim checks, so a token failing several gets the same code, plus two
+ * jose leaves out: a NumericDate must be finite, and `iat` must not lie in the future.
+ * Run only after the signature has verified, so a forged token never reports its claims.
+ */
+export function checkClaims(claims: JWTPayload, issuer: IssuerConfig, nowMs: number): void {
+  if (!Object.hasOwn(claims, 'iss')) throw new VerifierError('wrong_issuer');
+  if (!Object.hasOwn(claims, 'aud')) throw new VerifierError('wrong_audience');
+  if (!Object.hasOwn(claims, 'exp')) throw new VerifierError('invalid_claims');
+  if (claims.iss !== issuer.issuer) throw new VerifierError('wrong_issuer');
+  if (!hasAudience(claims.aud, issuer.audiences)) throw new VerifierError('wrong_audience');
+
+  // jose's clock: whole seconds, rounded down.
+  const now = Math.floor(nowMs / 1000);
+  const skew = issuer.clockSkewSeconds;
+  const { iat, nbf, exp } = claims;
+  if (iat !== undefined && typeof iat !== 'number') throw new VerifierError('invalid_claims');
+  if (nbf !== undefined && typeof nbf !== 'number') throw new VerifierError('invalid_claims');
+  if (nbf !== undefined && nbf > now + skew) throw new VerifierError('token_not_yet_valid');
+  if (typeof exp !== 'number') throw new VerifierError('invalid_claims');
+  if (exp <= now - skew) throw new VerifierError('token_expired');
+  // JSON allows 1e400, which parses to Infinity: an `exp` that never passes.
+  if (!Number.isFinite(exp) || (nbf !== undefined && !Number.isFinite(nbf))) throw new VerifierError('invalid_claims');
+  if (iat !== undefined && !Number.isFinite(iat)) throw new VerifierError('invalid_claims');
+  // A token issued in the future is not valid yet (jose checks this only when a maximum age is set).
+  if (iat !== undefined && iat > nowMs / 1000 + skew) throw new VerifierError('token_not_yet_valid');
+}
+
+function hasAudience(aud: unknown, ours: readonly string[]): boolean {
+  if (typeof aud === 'string') return ours.includes(aud);
+  return Array.isArray(aud) && ours.some((audience) => aud.includes(audience));
+}
