@@ -28,6 +28,8 @@ export interface PlanContext {
   readonly audience: string;
   readonly jwksUri: string;
   readonly pemFiles: Record<Alg, string>;
+  /** The RS256 public JWK, for system V's single verify. */
+  readonly rs256Jwk: string;
   readonly workDir: string;
   readonly withHaproxy: boolean;
   /** Measure the peers with unique ES256 tokens too (longer than the 8-minute budget). */
@@ -37,6 +39,8 @@ export interface PlanContext {
 export const key = (m: { system: string; mode: string }) => `${m.system} | ${m.mode}`;
 
 const A = 'A workerd pass-through';
+/** System V's key, for the measured crypto floor. */
+export const RAW_VERIFY = 'V raw verify only | unique RS256';
 const DE0 = 'D0/E0 express proxy';
 const F0 = 'F0 haproxy';
 
@@ -76,6 +80,13 @@ export function plan(context: PlanContext): Measurement[] {
       probeEs256: false,
       start: () => startWorkerd('b', bundles['edge-verifier'], vars),
     })),
+    {
+      system: 'V raw verify only',
+      mode: 'unique RS256',
+      ceiling: ceilingKey(A),
+      probeEs256: false,
+      start: () => startWorkerd('v', bundles['raw-verify'], { ORIGIN: origin.url, RS256_JWK: context.rs256Jwk }),
+    },
     ...peer('C hono/jwk', ceilingKey(A), () => startWorkerd('c', bundles['hono-jwk'], vars)),
     ceiling(DE0, () => startNodePeer('none', vars)),
     ...peer('D express-oauth-jwt', ceilingKey(DE0), () => startNodePeer('express-oauth-jwt', vars)),

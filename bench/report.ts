@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import type { LoadResult } from './load/wrk.ts';
 import type { MicroResult } from './micro.ts';
 import { RESULTS_DIR } from './paths.ts';
+import { RAW_VERIFY } from './plan.ts';
 
 export interface Sample extends LoadResult {
   system: string;
@@ -159,8 +160,15 @@ export function printTable(
       `edge-verifier authenticate(): unique RS256 ${micro.pathUniqueUs.RS256.toFixed(1)} µs, unique ES256 ${micro.pathUniqueUs.ES256.toFixed(1)} µs, repeated ${micro.pathRepeatedUs.toFixed(1)} µs`,
     );
   }
-  if (floorRps !== undefined)
-    console.log(`crypto floor for unique RS256 = 1 / (1/R_A + t_raw_verify) = ${floorRps.toFixed(0)} req/s`);
+  const b = rows.find((r) => r.key === 'B edge-verifier | unique RS256');
+  const v = rows.find((r) => r.key === RAW_VERIFY);
+  const ofB = (floor: number) => (b ? `; B unique RS256 = ${(b.rps / floor).toFixed(3)} × that` : '');
+  if (floorRps !== undefined) {
+    console.log(
+      `crypto floor for unique RS256 = 1 / (1/R_A + t_raw_verify) = ${floorRps.toFixed(0)} req/s${ofB(floorRps)}`,
+    );
+  }
+  if (v) console.log(`crypto floor measured under load (system V) = ${v.rps.toFixed(0)} req/s${ofB(v.rps)}`);
 }
 
 export async function writeResult(result: unknown): Promise<string> {

@@ -91,6 +91,7 @@ try {
     ...target,
     jwksUri,
     pemFiles,
+    rs256Jwk: JSON.stringify(keys.RS256.publicJwk),
     workDir,
     withHaproxy,
     peersEs256: SETTINGS.peersEs256,

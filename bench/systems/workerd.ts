@@ -10,7 +10,7 @@ import { freePort, waitUntilAnswering } from '../../scripts/loopback.ts';
 import { BENCH_DIR, BIN, REPO_DIR, TOOL_PATH } from '../paths.ts';
 import { type Running, startProcess, stopProcess } from './process.ts';
 
-export type WorkerName = 'passthrough' | 'edge-verifier' | 'hono-jwk';
+export type WorkerName = 'passthrough' | 'edge-verifier' | 'hono-jwk' | 'raw-verify';
 
 export function compatibilityDate(): string {
   const match = /compatibility_date\s*=\s*"([^"]+)"/.exec(readFileSync(`${REPO_DIR}/wrangler.toml`, 'utf8'));
@@ -40,15 +40,15 @@ function wranglerBundle(outdir: string, cwd: string, configPath?: string): strin
 }
 
 /**
- * Bundles the three Workers as `wrangler deploy` would: edge-verifier from the repo's own
- * wrangler.toml, the two comparison Workers from a minimal config written into `workDir`.
+ * Bundles the Workers as `wrangler deploy` would: edge-verifier from the repo's own
+ * wrangler.toml, the comparison Workers from a minimal config written into `workDir`.
  */
 export async function buildWorkers(workDir: string): Promise<Record<WorkerName, string>> {
   const bundles = { 'edge-verifier': wranglerBundle(`${workDir}/edge-verifier`, REPO_DIR) } as Record<
     WorkerName,
     string
   >;
-  for (const name of ['passthrough', 'hono-jwk'] as const) {
+  for (const name of ['passthrough', 'hono-jwk', 'raw-verify'] as const) {
     const configPath = `${workDir}/${name}.wrangler.toml`;
     await writeFile(
       configPath,
