@@ -148,7 +148,7 @@ try {
     );
     for (const { label } of OPERATIONS) {
       const runs = (samples.get(label) ?? []).map(kilo).join(', ');
-      console.log(`  ${label.padEnd(36)} ${kilo(median(label)).padStart(9)}   (${runs})`);
+      console.log(`  ${label.padEnd(40)} ${kilo(median(label)).padStart(9)}   (${runs})`);
     }
     const request = median('new Request (subtracted below)');
     const raw = median('raw crypto.subtle.verify RS256');

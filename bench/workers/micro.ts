@@ -37,7 +37,9 @@ const bearerRequest = (token: string) => new Request(RESOURCE, { headers: { auth
 
 /** The origin answers inside the isolate, so only the Worker's own work is counted; the JWKS still comes over loopback. */
 const originInIsolate: typeof fetch = (input, init) =>
-  String(input).startsWith(ORIGIN) ? Promise.resolve(new Response('{"ok":true}')) : fetch(input, init);
+  (input instanceof Request ? input.url : String(input)).startsWith(ORIGIN)
+    ? Promise.resolve(new Response('{"ok":true}'))
+    : fetch(input, init);
 
 interface Gateway {
   readonly app: { fetch(request: Request, env: object, ctx: ExecutionContext): Response | Promise<Response> };
