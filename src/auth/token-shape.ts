@@ -5,8 +5,8 @@ import { VerifierError } from '../errors.ts';
 const MAX_JSON_DEPTH = 16;
 
 /**
- * Three segments of base64url characters and nothing else. `Uint8Array.fromBase64` skips
- * whitespace and accepts `=` padding, so this is what keeps one token to one spelling.
+ * Three segments of base64url characters and nothing else. `atob` skips whitespace and
+ * accepts `=` padding, so this is what keeps one token to one spelling.
  */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
@@ -62,10 +62,21 @@ function hasCanonicalEnd(text: string, start: number, end: number): boolean {
   return ((BASE64URL_VALUE[text.charCodeAt(end - 1)] as number) & (UNUSED_BITS[leftover] as number)) === 0;
 }
 
-/** The text a base64url segment encodes, or `undefined` when it is not strict UTF-8. */
+/** Any character outside ASCII in a binary string (one char per byte). */
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * The text a base64url segment encodes, or `undefined` when it is not strict UTF-8. `atob` (in
+ * every runtime the middleware may run in, unlike `Uint8Array.fromBase64`) gives one char per
+ * byte; nearly every header and payload is ASCII, and then that string is the text already.
+ */
 function decodeText(segment: string): string | undefined {
+  const binary = atob(segment.replace(/-/g, '+').replace(/_/g, '/'));
+  if (!NON_ASCII.test(binary)) return binary;
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   try {
-    return STRICT_UTF8.decode(Uint8Array.fromBase64(segment, { alphabet: 'base64url' }));
+    return STRICT_UTF8.decode(bytes);
   } catch {
     return undefined;
   }
