@@ -62,8 +62,8 @@ function hasCanonicalEnd(text: string, start: number, end: number): boolean {
   return ((BASE64URL_VALUE[text.charCodeAt(end - 1)] as number) & (UNUSED_BITS[leftover] as number)) === 0;
 }
 
-/** Any character outside ASCII in a binary string (one char per byte). */
-const NON_ASCII = /[^\x00-\x7f]/;
+/** A byte outside ASCII in a binary string (one char per byte, so nothing above \xff). */
+const NON_ASCII = /[\x80-\xff]/;
 
 /**
  * The text a base64url segment encodes, or `undefined` when it is not strict UTF-8. `atob` (in
