@@ -35,11 +35,15 @@ const RESOURCE = 'https://edge.invalid/resource';
 const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
 const bearerRequest = (token: string) => new Request(RESOURCE, { headers: { authorization: `Bearer ${token}` } });
 
-/** The origin answers inside the isolate, so only the Worker's own work is counted; the JWKS still comes over loopback. */
-const originInIsolate: typeof fetch = (input, init) =>
-  (input instanceof Request ? input.url : String(input)).startsWith(ORIGIN)
-    ? Promise.resolve(new Response('{"ok":true}'))
-    : fetch(input, init);
+/**
+ * The origin answers inside the isolate, so only the Worker's own work is counted (including the
+ * Request that fetch would build from its arguments); the JWKS still comes over loopback.
+ */
+const originInIsolate: typeof fetch = (input, init) => {
+  // fetch builds a Request from its arguments (converting init.headers) before it sends it; that is counted too.
+  const request = new Request(input, init);
+  return request.url.startsWith(ORIGIN) ? Promise.resolve(new Response('{"ok":true}')) : fetch(request);
+};
 
 interface Gateway {
   readonly app: { fetch(request: Request, env: object, ctx: ExecutionContext): Response | Promise<Response> };
