@@ -115,6 +115,14 @@ describe('claims', () => {
     );
   });
 
+  it('fails closed when the clock is not a number', async () => {
+    const issuer = await TestIssuer.create();
+    const gateway = new ClockedGateway(varsFor(issuer, new TestOrigin()));
+    const token = await issuer.mint({ at: gateway.nowSeconds - 3600 });
+    gateway.nowMs = Number.NaN;
+    expect(await outcome(gateway, token)).toBe('internal_error');
+  });
+
   it('refuses non-numeric time claims', async () => {
     const issuer = await TestIssuer.create();
     const gateway = new ClockedGateway(varsFor(issuer, new TestOrigin()));

@@ -17,9 +17,12 @@ export function checkClaims(claims: JWTPayload, issuer: IssuerConfig, nowMs: num
   if (claims.iss !== issuer.issuer) throw new VerifierError('wrong_issuer');
   if (!hasAudience(claims.aud, issuer.audiences)) throw new VerifierError('wrong_audience');
 
+  const skew = issuer.clockSkewSeconds;
+  // Every comparison with NaN is false, so a broken clock or skew (a library caller's `now` or
+  // hand-built config) would pass expired tokens: fail closed instead.
+  if (!Number.isFinite(nowMs) || !Number.isFinite(skew) || skew < 0) throw new VerifierError('internal_error');
   // jose's clock: whole seconds, rounded down.
   const now = Math.floor(nowMs / 1000);
-  const skew = issuer.clockSkewSeconds;
   const { iat, nbf, exp } = claims;
   if (iat !== undefined && typeof iat !== 'number') throw new VerifierError('invalid_claims');
   if (nbf !== undefined && typeof nbf !== 'number') throw new VerifierError('invalid_claims');
