@@ -19,6 +19,9 @@ for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 /** Bits of the last character that encode nothing, by length % 4: 2 (or 3) leftover characters leave 4 (or 2). */
 const UNUSED_BITS = [0, 0, 0xf, 0x3] as const;
 
+/** A byte outside ASCII in a binary string (one char per byte, so nothing above \xff). */
+const NON_ASCII = /[\x80-\xff]/;
+
 /** `ignoreBOM` keeps a BOM in the text, so that JSON.parse refuses it rather than it vanishing silently. */
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -38,11 +41,12 @@ export function parseTokenShape(token: string): JWTPayload {
   if (!COMPACT_JWS.test(token)) throw new VerifierError('malformed_token');
   const first = token.indexOf('.');
   const second = token.indexOf('.', first + 1);
-  if (!hasCanonicalEnd(token, 0, first) || !hasCanonicalEnd(token, first + 1, second)) {
-    throw new VerifierError('malformed_token');
-  }
-  // jose decodes the signature itself; here it only has to be canonical.
-  if (!hasCanonicalEnd(token, second + 1, token.length)) throw new VerifierError('malformed_token');
+  // jose decodes the signature itself; here it only has to be canonical, like the other two.
+  const canonical =
+    hasCanonicalEnd(token, 0, first) &&
+    hasCanonicalEnd(token, first + 1, second) &&
+    hasCanonicalEnd(token, second + 1, token.length);
+  if (!canonical) throw new VerifierError('malformed_token');
   const header = decodeText(token.slice(0, first));
   const payload = decodeText(token.slice(first + 1, second));
   if (header === undefined || payload === undefined) throw new VerifierError('malformed_token');
@@ -61,9 +65,6 @@ function hasCanonicalEnd(text: string, start: number, end: number): boolean {
   if (leftover === 1) return false;
   return ((BASE64URL_VALUE[text.charCodeAt(end - 1)] as number) & (UNUSED_BITS[leftover] as number)) === 0;
 }
-
-/** A byte outside ASCII in a binary string (one char per byte, so nothing above \xff). */
-const NON_ASCII = /[\x80-\xff]/;
 
 /**
  * The text a base64url segment encodes, or `undefined` when it is not strict UTF-8. `atob` (in
