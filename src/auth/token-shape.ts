@@ -1,4 +1,5 @@
 import type { JWTPayload } from 'jose';
+import { base64urlToBinary } from '../encoding/base64url.ts';
 import { VerifierError } from '../errors.ts';
 
 /** Claims deeper than this are not access tokens; deep nesting only costs parse time (CVE-2025-53864 class). */
@@ -72,7 +73,7 @@ function hasCanonicalEnd(text: string, start: number, end: number): boolean {
  * byte; nearly every header and payload is ASCII, and then that string is the text already.
  */
 function decodeText(segment: string): string | undefined {
-  const binary = atob(segment.replace(/-/g, '+').replace(/_/g, '/'));
+  const binary = base64urlToBinary(segment);
   if (!NON_ASCII.test(binary)) return binary;
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);

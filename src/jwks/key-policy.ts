@@ -1,5 +1,6 @@
 import type { JWK } from 'jose';
 import { RSA_MAX_MODULUS_BITS, RSA_MIN_MODULUS_BITS, SUPPORTED_ALGORITHMS } from '../constants.ts';
+import { base64urlToBinary } from '../encoding/base64url.ts';
 
 /** Members that only a private or symmetric key has; a JWKS that publishes them is broken. */
 const SECRET_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
@@ -67,7 +68,7 @@ function base64urlBytes(value: unknown): number | undefined {
 /** Bit length of a base64url big-endian unsigned integer, ignoring leading zero bytes. */
 function base64urlUnsignedBits(value: unknown): number | undefined {
   if (base64urlBytes(value) === undefined) return undefined;
-  const binary = atob((value as string).replace(/-/g, '+').replace(/_/g, '/'));
+  const binary = base64urlToBinary(value as string);
   let first = 0;
   while (first < binary.length && binary.charCodeAt(first) === 0) first++;
   if (first === binary.length) return 0;
