@@ -3,34 +3,32 @@ import { requestGuard } from './auth/middleware.ts';
 import { createVerifier, type Verifier, type VerifierDeps } from './auth/verifier.ts';
 import type { Config } from './config.ts';
 import type { Env } from './env.ts';
-import { ConfigError, VerifierError } from './errors.ts';
-import { errorResponse } from './http/problem.ts';
+import { refuse } from './http/refuse.ts';
 import { consoleLogger } from './log.ts';
-import { forwardToOrigin } from './proxy/forward.ts';
+import { createForwarder } from './proxy/forward.ts';
 
 export interface GatewayApp {
   readonly app: Hono<{ Bindings: Env }>;
   readonly verifier: Verifier;
 }
 
-/** The gateway: the same request guard the middleware library uses, then a proxy to ORIGIN. */
+/** The KV binding the gateway's key cache uses, for requests and the scheduled refresh alike. */
+export const GATEWAY_KV_BINDING = 'JWKS_CACHE';
+
+/** The gateway: the same request guard the middleware library uses, then a proxy to the route's origin. */
 export function createApp(config: Config, deps: VerifierDeps = {}): GatewayApp {
-  const origin = config.origin;
-  if (origin === undefined) throw new ConfigError('ORIGIN', 'is required');
   const log = deps.log ?? consoleLogger;
+  const forward = createForwarder(config, deps);
   const verifier = createVerifier(config, deps);
   const app = new Hono<{ Bindings: Env }>();
-  const guard = requestGuard(verifier, { log });
+  const guard = requestGuard(verifier, { kvBinding: GATEWAY_KV_BINDING, log });
   app.all('*', async (c) => {
-    // Parsed once, for the route policy and the origin URL.
+    // Parsed once, for route matching and the origin URL.
     const url = new URL(c.req.url);
-    const auth = await guard(c, url);
-    return auth instanceof Response ? auth : forwardToOrigin(c.req.raw, url, origin, auth, deps.fetch);
+    const outcome = await guard(c, url);
+    if (outcome instanceof Response) return outcome;
+    return forward(c.req.raw, url, outcome.route, outcome.auth, c.env);
   });
-  app.onError((error) => {
-    if (!(error instanceof VerifierError)) log('unexpected_error', { error: String(error) });
-    else log('request_failed', { code: error.code });
-    return errorResponse(error, config.realm);
-  });
+  app.onError((error, c) => refuse(error, verifier.challenge, log, { method: c.req.method, path: c.req.path }));
   return { app, verifier };
 }

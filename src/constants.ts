@@ -24,8 +24,20 @@ export const DEFAULT_CLOCK_SKEW_SECONDS = 60;
 /** How long a fetched JWKS is fresh when the issuer says nothing shorter. */
 export const DEFAULT_JWKS_CACHE_TTL_SECONDS = 600;
 
-/** KV rejects an `expirationTtl` under 60 s, and a fresher JWKS than that only multiplies issuer fetches. */
-export const MIN_JWKS_CACHE_TTL_SECONDS = 60;
+/**
+ * The shortest configurable TTL. The shared tiers keep a record for TTL + JWKS_MAX_STALE_SECONDS,
+ * so KV's 60 s minimum expiration never constrains the TTL itself.
+ */
+export const MIN_JWKS_CACHE_TTL_SECONDS = 1;
+
+/** KV rejects an `expirationTtl` under 60 s. */
+export const KV_MIN_EXPIRATION_TTL_SECONDS = 60;
+
+/**
+ * An issuer's `Cache-Control: max-age` (or `no-store`) may shorten the TTL, but not below this
+ * (nor below the configured TTL): a fresher JWKS only multiplies issuer fetches.
+ */
+export const MIN_ISSUER_MAX_AGE_SECONDS = 60;
 
 /** A configured TTL above a day would keep a revoked key in use for too long. */
 export const MAX_JWKS_CACHE_TTL_SECONDS = 86_400;
@@ -69,6 +81,12 @@ export const MAX_TOKEN_LENGTH_BYTES = 16 * 1024;
 
 /** How long a client should wait before retrying when the issuer's keys are unavailable. */
 export const JWKS_UNAVAILABLE_RETRY_AFTER_SECONDS = 30;
+
+/** An HMAC key shorter than its 32-byte output is the weak link (RFC 2104 §3); refuse to sign with one. */
+export const IDENTITY_SIGNING_SECRET_MIN_LENGTH = 32;
+
+/** How long clients may cache the RFC 9728 protected-resource metadata document. */
+export const RESOURCE_METADATA_MAX_AGE_SECONDS = 3_600;
 
 /** Default realm in the `WWW-Authenticate` challenge. */
 export const DEFAULT_REALM = 'api';

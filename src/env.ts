@@ -1,17 +1,22 @@
 /**
- * The Worker's bindings. Every variable is a string from `wrangler.toml` `[vars]` or a secret;
- * `src/config.ts` turns them into a typed, validated `Config`.
+ * The Worker's bindings. Every variable is a string from `wrangler.toml` `[vars]` or a secret,
+ * except `POLICY`, which may also be a TOML table or JSON object; `src/config.ts` turns them
+ * into a typed, validated `Config`.
  */
 export interface Env {
   /** KV namespace holding each JWKS (and discovery result) for every data centre. */
   JWKS_CACHE?: KVNamespace;
-  /** Required. The exact expected `iss`. */
+  /** The whole policy (issuers, routes, headers, resource) as a JSON object or a string of JSON. Replaces the flat variables. */
+  POLICY?: string | object;
+  /** Required without POLICY. The exact expected `iss`. */
   ISSUER?: string;
-  /** Required. Comma-separated accepted audiences; the token's `aud` must contain one. */
+  /** Comma-separated accepted audiences; the token's `aud` must contain one. Required unless CLIENT_IDS is set. */
   AUDIENCE?: string;
+  /** Optional. Comma-separated `client_id`s accepted from tokens that carry no `aud` (Amazon Cognito access tokens). */
+  CLIENT_IDS?: string;
   /** Optional. The JWKS URL; discovered from the issuer's metadata when absent. */
   JWKS_URI?: string;
-  /** Required. Base URL of the protected origin; the request path and query are appended. */
+  /** Required for the gateway. Base URL of the protected origin; the request path and query are appended. */
   ORIGIN?: string;
   /** Optional. Comma-separated accepted `alg` values. Default: RS/PS/ES 256-384(-512), EdDSA. */
   ALGORITHMS?: string;
@@ -19,12 +24,49 @@ export interface Env {
   REQUIRED_SCOPES?: string;
   /** Optional. Tolerated clock skew in seconds. Default 60. */
   CLOCK_SKEW_SECONDS?: string;
-  /** Optional. JWKS freshness in seconds (60 to 86400). Default 600. */
+  /** Optional. JWKS freshness in seconds (1 to 86400). Default 600. */
   JWKS_CACHE_TTL_SECONDS?: string;
   /** Optional. Least seconds between unknown-`kid` refetches. Default 30. */
   JWKS_REFRESH_COOLDOWN_SECONDS?: string;
   /** Optional. Comma-separated paths that bypass verification: `/exact` or `/prefix/*`. */
   PUBLIC_PATHS?: string;
+  /** Optional. This API's resource identifier (RFC 9728): publishes its protected-resource metadata. */
+  RESOURCE?: string;
   /** Optional. Realm in the `WWW-Authenticate` challenge. Default `api`. */
   REALM?: string;
+}
+
+/** The variables that describe one issuer and its rules: POLICY replaces every one of them. */
+export const FLAT_VARIABLES = [
+  'ISSUER',
+  'AUDIENCE',
+  'CLIENT_IDS',
+  'JWKS_URI',
+  'ALGORITHMS',
+  'REQUIRED_SCOPES',
+  'CLOCK_SKEW_SECONDS',
+  'JWKS_CACHE_TTL_SECONDS',
+  'JWKS_REFRESH_COOLDOWN_SECONDS',
+  'PUBLIC_PATHS',
+  'RESOURCE',
+] as const satisfies readonly (keyof Env)[];
+
+/** The one list of variables the config reads; secrets and other bindings never shape it. */
+export const VARIABLES = ['POLICY', ...FLAT_VARIABLES, 'ORIGIN', 'REALM'] as const satisfies readonly (keyof Env)[];
+
+export type VariableName = (typeof VARIABLES)[number];
+
+/** The config's input: the variables only. */
+export type Vars = Pick<Env, VariableName>;
+
+type NothingLeft<T extends never> = T;
+/** Fails to compile when `Env` gains a variable that `VARIABLES` does not list, so none is silently ignored. */
+export type EveryVariableListed = NothingLeft<Exclude<keyof Env, VariableName | 'JWKS_CACHE'>>;
+
+/** The variables of an env, as the config reads them. */
+export function variablesOf(env: object): Vars {
+  const source = env as Record<string, unknown>;
+  const vars: Record<string, unknown> = {};
+  for (const name of VARIABLES) if (source[name] !== undefined) vars[name] = source[name];
+  return vars as Vars;
 }

@@ -49,12 +49,26 @@ export const ERROR_SPECS = {
   wrong_issuer: { status: 401, oauthError: 'invalid_token', challenge: true, description: 'issuer mismatch' },
   wrong_audience: { status: 401, oauthError: 'invalid_token', challenge: true, description: 'audience mismatch' },
   invalid_claims: { status: 401, oauthError: 'invalid_token', challenge: true, description: 'invalid claims' },
+  wrong_token_type: {
+    status: 401,
+    oauthError: 'invalid_token',
+    challenge: true,
+    description: 'token type not accepted',
+  },
   insufficient_scope: {
     status: 403,
     oauthError: 'insufficient_scope',
     challenge: true,
     description: 'insufficient scope',
   },
+  claim_mismatch: {
+    status: 403,
+    oauthError: 'insufficient_scope',
+    challenge: true,
+    description: 'claim requirement not met',
+  },
+  no_route: { status: 404, challenge: false, description: 'no route' },
+  method_not_allowed: { status: 405, challenge: false, description: 'method not allowed' },
   config_invalid: { status: 500, challenge: false, description: 'verifier misconfigured' },
   internal_error: { status: 500, challenge: false, description: 'internal error' },
   jwks_unavailable: { status: 503, challenge: false, description: 'signing keys unavailable' },
@@ -80,13 +94,16 @@ export class VerifierError extends Error {
   }
 }
 
-/** A configuration problem: names the variable so the operator can fix it. */
+/**
+ * A configuration problem: names the variable so the operator can fix it, or, inside POLICY,
+ * the path to the value (`POLICY.routes[2].scopes.any[0]: …`).
+ */
 export class ConfigError extends VerifierError {
   constructor(
     readonly variable: string,
     problem: string,
   ) {
-    super('config_invalid', `${variable} ${problem}`);
+    super('config_invalid', variable.startsWith('POLICY.') ? `${variable}: ${problem}` : `${variable} ${problem}`);
     this.name = 'ConfigError';
   }
 }

@@ -1,10 +1,11 @@
-import { createApp, type GatewayApp } from './app.ts';
+import { createApp, GATEWAY_KV_BINDING, type GatewayApp } from './app.ts';
 import { parseConfig } from './config.ts';
 import { DEFAULT_REALM } from './constants.ts';
-import type { Env } from './env.ts';
+import { type Env, variablesOf } from './env.ts';
 import { VerifierError } from './errors.ts';
-import { errorResponse } from './http/problem.ts';
+import { refuse } from './http/refuse.ts';
 import { consoleLogger } from './log.ts';
+import { WorkerIo } from './runtime-io.ts';
 
 type Built = GatewayApp | VerifierError;
 
@@ -19,24 +20,9 @@ const MAX_BUILT_GATEWAYS = 16;
 let lastEnv: Env | undefined;
 let lastBuilt: Built | undefined;
 
-/** The variables `parseConfig` reads; other bindings (secrets, services) never shape the config. */
-const VARIABLES = [
-  'ISSUER',
-  'AUDIENCE',
-  'JWKS_URI',
-  'ORIGIN',
-  'ALGORITHMS',
-  'REQUIRED_SCOPES',
-  'CLOCK_SKEW_SECONDS',
-  'JWKS_CACHE_TTL_SECONDS',
-  'JWKS_REFRESH_COOLDOWN_SECONDS',
-  'PUBLIC_PATHS',
-  'REALM',
-] as const satisfies readonly Exclude<keyof Env, 'JWKS_CACHE'>[];
-
 function gatewayFor(env: Env): Built {
   if (env === lastEnv && lastBuilt) return lastBuilt;
-  const vars = Object.fromEntries(VARIABLES.map((name) => [name, env[name]])) as Omit<Env, 'JWKS_CACHE'>;
+  const vars = variablesOf(env);
   const key = JSON.stringify(vars);
   let entry = built.get(key);
   if (!entry) {
@@ -58,8 +44,10 @@ export default {
   fetch(request, env, ctx) {
     const gateway = gatewayFor(env);
     if (gateway instanceof VerifierError) {
-      consoleLogger('request_refused', { code: gateway.code, error: gateway.message });
-      return errorResponse(gateway, DEFAULT_REALM);
+      return refuse(gateway, { realm: DEFAULT_REALM }, consoleLogger, {
+        method: request.method,
+        path: new URL(request.url).pathname,
+      });
     }
     return gateway.app.fetch(request, env, ctx);
   },
@@ -67,8 +55,6 @@ export default {
   scheduled(_controller, env, ctx) {
     const gateway = gatewayFor(env);
     if (gateway instanceof VerifierError) return;
-    ctx.waitUntil(
-      gateway.verifier.refreshKeys({ kv: env.JWKS_CACHE, cache: caches.default, waitUntil: (p) => ctx.waitUntil(p) }),
-    );
+    ctx.waitUntil(gateway.verifier.refreshKeys(new WorkerIo(env, GATEWAY_KV_BINDING, { executionCtx: ctx })));
   },
 } satisfies ExportedHandler<Env>;

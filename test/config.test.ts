@@ -25,18 +25,34 @@ function problem(vars: Env): string {
 describe('configuration', () => {
   it('fills every default', () => {
     const config = parseConfig(base);
-    expect(config.issuers).toEqual([
+    const issuer = {
+      id: 'default',
+      issuer: 'https://issuer.example/',
+      audiences: ['https://api.example'],
+      clientIds: [],
+      jwksUri: undefined,
+      algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'],
+      clockSkewSeconds: 60,
+      jwksCacheTtlSeconds: 600,
+      jwksRefreshCooldownSeconds: 30,
+      tokenTypes: undefined,
+      requiredClaims: [],
+    };
+    expect(config.issuers).toEqual([issuer]);
+    expect(config.routes).toEqual([
       {
-        issuer: 'https://issuer.example/',
-        audiences: ['https://api.example'],
-        jwksUri: undefined,
-        algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'],
-        clockSkewSeconds: 60,
-        jwksCacheTtlSeconds: 600,
-        jwksRefreshCooldownSeconds: 30,
+        path: 'any',
+        methods: undefined,
+        access: 'required',
+        issuers: [issuer],
+        scopes: { all: [], any: [] },
+        claims: [],
+        origin: undefined,
       },
     ]);
-    expect(config.rules).toEqual([{ path: 'any', access: 'required', issuer: 0, requiredScopes: [] }]);
+    expect(config.routes[0]?.issuers[0]).toBe(config.issuers[0]);
+    expect(config).toMatchObject({ headers: [], signingSecret: undefined, forwardAuthorization: true });
+    expect(config.resource).toBeUndefined();
     expect(config.origin).toBe('https://origin.example');
     expect(config.realm).toBe('api');
   });
@@ -61,10 +77,10 @@ describe('configuration', () => {
       jwksCacheTtlSeconds: 120,
       jwksRefreshCooldownSeconds: 10,
     });
-    expect(config.rules).toEqual([
-      { path: { exact: '/health' }, access: 'public' },
-      { path: { prefix: '/public/' }, access: 'public' },
-      { path: 'any', access: 'required', issuer: 0, requiredScopes: ['read', 'write'] },
+    expect(config.routes.map(({ path, access, scopes }) => ({ path, access, scopes }))).toEqual([
+      { path: { exact: '/health' }, access: 'public', scopes: { all: [], any: [] } },
+      { path: { prefix: '/public/' }, access: 'public', scopes: { all: [], any: [] } },
+      { path: 'any', access: 'required', scopes: { all: ['read', 'write'], any: [] } },
     ]);
     expect(config.origin).toBe('https://origin.example/base');
     expect(config.realm).toBe('my api');
@@ -84,7 +100,8 @@ describe('configuration', () => {
     ['ALGORITHMS', { ...base, ALGORITHMS: 'RS1' }],
     ['CLOCK_SKEW_SECONDS', { ...base, CLOCK_SKEW_SECONDS: '-1' }],
     ['CLOCK_SKEW_SECONDS', { ...base, CLOCK_SKEW_SECONDS: '1.5' }],
-    ['JWKS_CACHE_TTL_SECONDS', { ...base, JWKS_CACHE_TTL_SECONDS: '59' }],
+    ['JWKS_CACHE_TTL_SECONDS', { ...base, JWKS_CACHE_TTL_SECONDS: '0' }],
+    ['JWKS_CACHE_TTL_SECONDS', { ...base, JWKS_CACHE_TTL_SECONDS: '86401' }],
     ['JWKS_REFRESH_COOLDOWN_SECONDS', { ...base, JWKS_REFRESH_COOLDOWN_SECONDS: '0' }],
     ['PUBLIC_PATHS', { ...base, PUBLIC_PATHS: 'health' }],
     ['PUBLIC_PATHS', { ...base, PUBLIC_PATHS: '/a*b' }],

@@ -127,8 +127,8 @@ export default {
     let ok = 0;
     for (let i = 0; i < n; i++) {
       const token = tokens[i % tokens.length] as string;
-      const result = await verifier.authenticate(bearerRequest(token), io);
-      if (result) ok++;
+      const { auth } = await verifier.authenticate(bearerRequest(token), io);
+      if (auth) ok++;
     }
     return Response.json({ ok });
   },

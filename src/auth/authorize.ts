@@ -1,5 +1,7 @@
 import type { JWTPayload } from 'jose';
-import { InsufficientScopeError } from '../errors.ts';
+import type { ClaimRule, RouteConfig } from '../config.ts';
+import { InsufficientScopeError, VerifierError } from '../errors.ts';
+import { claimAt } from './claim-path.ts';
 
 /**
  * The token's scopes: RFC 8693 §4.2 / RFC 9068 §2.2.3 `scope` (space-delimited), or the
@@ -16,9 +18,33 @@ export function grantedScopes(payload: JWTPayload): Set<string> {
   return granted;
 }
 
-/** Every required scope must be granted, compared exactly and case-sensitively (RFC 6749 §3.3). */
-export function authorizeScopes(payload: JWTPayload, required: readonly string[]): void {
-  if (required.length === 0) return;
-  const granted = grantedScopes(payload);
-  if (!required.every((scope) => granted.has(scope))) throw new InsufficientScopeError(required.join(' '));
+/**
+ * The `scope` a 403 challenge names (RFC 6750 §3): the route's `all` scopes, then its `any`
+ * scopes, so a client that asks for every one of them is sure to be let in.
+ */
+export function challengeScope(route: Pick<RouteConfig, 'scopes'>): string {
+  return [...new Set([...route.scopes.all, ...route.scopes.any])].join(' ');
+}
+
+/**
+ * The route's demands on a verified token: every `all` scope and at least one `any` scope
+ * (compared exactly and case-sensitively, RFC 6749 §3.3), then every claim rule. A failed
+ * rule is a 403 with a fixed description: nothing of the claim's value is echoed.
+ */
+export function authorize(claims: JWTPayload, route: Pick<RouteConfig, 'scopes' | 'claims'>, scope: string): void {
+  const { all, any } = route.scopes;
+  if (all.length > 0 || any.length > 0) {
+    const granted = grantedScopes(claims);
+    const ok = all.every((s) => granted.has(s)) && (any.length === 0 || any.some((s) => granted.has(s)));
+    if (!ok) throw new InsufficientScopeError(scope);
+  }
+  for (const rule of route.claims) {
+    if (!satisfies(claimAt(claims, rule.claim), rule)) throw new VerifierError('claim_mismatch');
+  }
+}
+
+function satisfies(value: unknown, rule: ClaimRule): boolean {
+  if ('equals' in rule) return value === rule.equals;
+  if ('oneOf' in rule) return rule.oneOf.some((allowed) => value === allowed);
+  return Array.isArray(value) && value.includes(rule.contains);
 }

@@ -1,6 +1,7 @@
 import type { JWTPayload } from 'jose';
 import type { IssuerConfig } from '../config.ts';
 import { VerifierError } from '../errors.ts';
+import { claimAt } from './claim-path.ts';
 
 /**
  * Checks a verified token's registered claims (RFC 7519 §4.1) against its issuer's policy:
@@ -8,14 +9,17 @@ import { VerifierError } from '../errors.ts';
  * every NumericDate a finite number within the clock skew. The checks and their order are
  * jose's `jwtVerify` claim checks, so a token failing several gets the same code, plus two
  * jose leaves out: a NumericDate must be finite, and `iat` must not lie in the future.
+ * A token without `aud` passes the audience check only through `client_ids` (Amazon Cognito
+ * access tokens); then come the issuer's required claims.
  * Run only after the signature has verified, so a forged token never reports its claims.
  */
 export function checkClaims(claims: JWTPayload, issuer: IssuerConfig, nowMs: number): void {
   if (!Object.hasOwn(claims, 'iss')) throw new VerifierError('wrong_issuer');
-  if (!Object.hasOwn(claims, 'aud')) throw new VerifierError('wrong_audience');
+  const hasAud = Object.hasOwn(claims, 'aud');
+  if (!hasAud && !isAcceptedClient(claims, issuer.clientIds)) throw new VerifierError('wrong_audience');
   if (!Object.hasOwn(claims, 'exp')) throw new VerifierError('invalid_claims');
   if (claims.iss !== issuer.issuer) throw new VerifierError('wrong_issuer');
-  if (!hasAudience(claims.aud, issuer.audiences)) throw new VerifierError('wrong_audience');
+  if (hasAud && !hasAudience(claims.aud, issuer.audiences)) throw new VerifierError('wrong_audience');
 
   const skew = issuer.clockSkewSeconds;
   // Every comparison with NaN is false, so a broken clock or skew (a library caller's `now` or
@@ -34,9 +38,23 @@ export function checkClaims(claims: JWTPayload, issuer: IssuerConfig, nowMs: num
   if (iat !== undefined && !Number.isFinite(iat)) throw new VerifierError('invalid_claims');
   // A token issued in the future is not valid yet (jose checks this only when a maximum age is set).
   if (iat !== undefined && iat > nowMs / 1000 + skew) throw new VerifierError('token_not_yet_valid');
+  for (const path of issuer.requiredClaims) {
+    if (claimAt(claims, path) === undefined) throw new VerifierError('invalid_claims');
+  }
 }
 
 function hasAudience(aud: unknown, ours: readonly string[]): boolean {
   if (typeof aud === 'string') return ours.includes(aud);
   return Array.isArray(aud) && ours.some((audience) => aud.includes(audience));
+}
+
+/**
+ * Cognito access tokens carry `client_id` (and `token_use: "access"`) instead of `aud`; a
+ * `token_use` naming another kind (Cognito's ID tokens say `id`) is never an access token.
+ */
+function isAcceptedClient(claims: JWTPayload, clientIds: readonly string[]): boolean {
+  const { client_id: clientId, token_use: tokenUse } = claims;
+  return (
+    typeof clientId === 'string' && clientIds.includes(clientId) && (tokenUse === undefined || tokenUse === 'access')
+  );
 }

@@ -1,19 +1,23 @@
 import type { JWTPayload } from 'jose';
-import type { Config } from '../config.ts';
+import type { Config, IssuerConfig, RouteConfig } from '../config.ts';
 import { VERIFIED_TOKEN_CACHE_MAX_ENTRIES } from '../constants.ts';
 import { VerifierError } from '../errors.ts';
+import type { ChallengeContext } from '../http/challenge.ts';
 import { createJwksResolver, type JwksResolver, type ResolverIo } from '../jwks/resolver.ts';
 import { consoleLogger, type Logger } from '../log.ts';
-import { findRule, isCorsPreflight } from '../policy/route-policy.ts';
-import { authorizeScopes } from './authorize.ts';
+import { isCorsPreflight, routeMatches, routingMethod } from '../policy/route-policy.ts';
+import { authorize, challengeScope } from './authorize.ts';
 import { extractBearerToken, isB64token } from './extract-token.ts';
-import { createVerifiedTokenCache } from './token-cache.ts';
+import { createVerifiedTokenCache, type VerifiedTokenCache } from './token-cache.ts';
+import { parseTokenShape } from './token-shape.ts';
 import { verifyToken } from './verify-token.ts';
 
 /** What a verified request carries on to the origin and to `c.var.auth`. */
 export interface AuthResult {
   /** The token's `sub`, when it has one. */
   readonly subject: string | undefined;
+  /** The id of the issuer that verified it (`default` for the flat variables). */
+  readonly issuerId: string;
   /** The verified payload. */
   readonly claims: JWTPayload;
   /**
@@ -22,6 +26,12 @@ export interface AuthResult {
    * base64url, no duplicate members), so it says exactly what `claims` holds.
    */
   readonly encodedClaims: string;
+}
+
+/** A request's outcome: the route it matched (its origin and rules), and its identity (`null` when it has none). */
+export interface Authenticated {
+  readonly route: RouteConfig;
+  readonly auth: AuthResult | null;
 }
 
 export interface VerifierDeps {
@@ -35,75 +45,131 @@ export interface VerifierDeps {
 
 export interface Verifier {
   readonly config: Config;
+  /** What every challenge carries (realm, RFC 9728 metadata URL). */
+  readonly challenge: ChallengeContext;
   /**
-   * `null` when the request needs no token (public route, CORS preflight); the verified result
-   * otherwise. Throws `VerifierError` for every refusal. `url` is the request's URL when the
-   * caller has parsed it already (default: parsed here).
+   * The matched route and the verified result (`null` on a public route, a CORS preflight, or
+   * an optional route without credentials). Throws `VerifierError` for every refusal. `url` is
+   * the request's URL when the caller has parsed it already (default: parsed here).
    */
-  authenticate(request: Request, io: ResolverIo, url?: URL): Promise<AuthResult | null>;
+  authenticate(request: Request, io: ResolverIo, url?: URL): Promise<Authenticated>;
   /** Refreshes every issuer's keys into all tiers (for the scheduled handler). */
   refreshKeys(io: ResolverIo): Promise<void>;
+}
+
+/** One issuer at run time: its config, its key cache and its verified tokens, never shared with another issuer. */
+interface IssuerRuntime {
+  readonly config: IssuerConfig;
+  readonly resolver: JwksResolver;
+  readonly tokenCache: VerifiedTokenCache;
+}
+
+interface CompiledRoute {
+  readonly config: RouteConfig;
+  readonly issuers: readonly IssuerRuntime[];
+  /** The `scope` its 403 challenge names. */
+  readonly scope: string;
 }
 
 /** Built once per isolate: the resolvers it holds are the in-memory key cache. */
 export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifier {
   const now = deps.now ?? Date.now;
   const log = deps.log ?? consoleLogger;
-  const tokenCaches = config.issuers.map(() => createVerifiedTokenCache(VERIFIED_TOKEN_CACHE_MAX_ENTRIES));
-  const resolvers: JwksResolver[] = config.issuers.map((issuer) =>
-    createJwksResolver({
+  const runtimes = new Map<IssuerConfig, IssuerRuntime>(
+    config.issuers.map((issuer) => [issuer, issuerRuntime(issuer, now, log, deps.fetch)]),
+  );
+  const routes: CompiledRoute[] = config.routes.map((route) => ({
+    config: route,
+    issuers: route.issuers.map((issuer) => runtimes.get(issuer) as IssuerRuntime),
+    scope: challengeScope(route),
+  }));
+
+  function matchRoute(request: Request, pathname: string): CompiledRoute {
+    const method = routingMethod(request);
+    for (const route of routes) if (routeMatches(route.config, method, pathname)) return route;
+    throw new VerifierError('no_route');
+  }
+
+  /** The token's issuer among the route's, and its verified claims: from the token cache, or verified now. */
+  async function verifyForRoute(token: string, route: CompiledRoute, io: ResolverIo): Promise<AuthResult> {
+    const nowMs = now();
+    for (const issuer of route.issuers) {
+      const cached = issuer.tokenCache.get(token, nowMs, issuer.resolver.currentVersion(io));
+      if (cached) return result(issuer, cached, token);
+    }
+    const unverified = shapeOf(token);
+    // Chosen by the unverified `iss` among the route's issuers only: nothing is fetched for any other.
+    const issuer = route.issuers.find((candidate) => candidate.config.issuer === unverified.iss);
+    if (!issuer) throw new VerifierError('wrong_issuer');
+    const { resolver, tokenCache } = issuer;
+    const versionBefore = resolver.currentVersion(io);
+    const claims = await verifyToken(token, unverified, issuer.config, (header) => resolver.getKey(header, io), nowMs);
+    const versionAfter = resolver.currentVersion(io);
+    // A set that changed during verification may no longer hold the key that verified it.
+    if (versionBefore === undefined || versionBefore === versionAfter) tokenCache.set(token, claims, versionAfter);
+    return result(issuer, claims, token);
+  }
+
+  return {
+    config,
+    challenge: { realm: config.realm, resourceMetadata: config.resource?.metadataUrl },
+    async authenticate(request, io, url = new URL(request.url)) {
+      const route = matchRoute(request, url.pathname);
+      if (route.config.access === 'public' || isCorsPreflight(request)) return { route: route.config, auth: null };
+      const authorization = request.headers.get('authorization');
+      if (authorization === null && route.config.access === 'optional') return { route: route.config, auth: null };
+      const token = extractBearerToken(authorization);
+      // RFC 6750 §2: a client must not send the token in more than one way; the query form is not accepted.
+      if (url.search && url.searchParams.has('access_token')) throw new VerifierError('malformed_authorization');
+      const auth = await verifyForRoute(token, route, io);
+      authorize(auth.claims, route.config, route.scope);
+      return { route: route.config, auth };
+    },
+    async refreshKeys(io) {
+      await Promise.all([...runtimes.values()].map(({ resolver }) => resolver.refresh(io)));
+    },
+  };
+}
+
+function issuerRuntime(
+  issuer: IssuerConfig,
+  now: () => number,
+  log: Logger,
+  doFetch: typeof fetch | undefined,
+): IssuerRuntime {
+  return {
+    config: issuer,
+    tokenCache: createVerifiedTokenCache(VERIFIED_TOKEN_CACHE_MAX_ENTRIES),
+    resolver: createJwksResolver({
       issuer: issuer.issuer,
       jwksUri: issuer.jwksUri,
       ttlSeconds: issuer.jwksCacheTtlSeconds,
       cooldownSeconds: issuer.jwksRefreshCooldownSeconds,
       now,
       log,
-      ...(deps.fetch ? { fetch: deps.fetch } : {}),
+      ...(doFetch ? { fetch: doFetch } : {}),
     }),
-  );
+  };
+}
 
+/** The unverified payload; a token that is not even a b64token is a malformed header (400), not a bad token. */
+function shapeOf(token: string): JWTPayload {
+  try {
+    return parseTokenShape(token);
+  } catch (error) {
+    if (error instanceof VerifierError && error.code === 'malformed_token' && !isB64token(token)) {
+      throw new VerifierError('malformed_authorization');
+    }
+    throw error;
+  }
+}
+
+function result(issuer: IssuerRuntime, claims: JWTPayload, token: string): AuthResult {
   return {
-    config,
-    async authenticate(request, io, url = new URL(request.url)) {
-      if (isCorsPreflight(request)) return null;
-      const rule = findRule(config.rules, url.pathname);
-      // The config always ends with a catch-all rule; a gap would be a bug, and a bug must fail closed.
-      if (!rule) throw new VerifierError('internal_error');
-      if (rule.access === 'public') return null;
-      const issuer = config.issuers[rule.issuer];
-      const resolver = resolvers[rule.issuer];
-      const tokenCache = tokenCaches[rule.issuer];
-      if (!issuer || !resolver || !tokenCache) throw new VerifierError('internal_error');
-
-      const token = extractBearerToken(request.headers.get('authorization'));
-      // RFC 6750 §2: a client must not send the token in more than one way; the query form is not accepted.
-      if (url.search && url.searchParams.has('access_token')) throw new VerifierError('malformed_authorization');
-      const nowMs = now();
-      const versionBefore = resolver.currentVersion(io);
-      let claims = tokenCache.get(token, nowMs, versionBefore);
-      if (!claims) {
-        try {
-          claims = await verifyToken(token, issuer, (header) => resolver.getKey(header, io), nowMs);
-        } catch (error) {
-          if (error instanceof VerifierError && error.code === 'malformed_token' && !isB64token(token)) {
-            throw new VerifierError('malformed_authorization');
-          }
-          throw error;
-        }
-        const versionAfter = resolver.currentVersion(io);
-        // A set that changed during verification may no longer hold the key that verified it.
-        if (versionBefore === undefined || versionBefore === versionAfter) tokenCache.set(token, claims, versionAfter);
-      }
-      authorizeScopes(claims, rule.requiredScopes);
-      return {
-        subject: typeof claims.sub === 'string' ? claims.sub : undefined,
-        claims,
-        encodedClaims: payloadSegment(token),
-      };
-    },
-    async refreshKeys(io) {
-      await Promise.all(resolvers.map((resolver) => resolver.refresh(io)));
-    },
+    subject: typeof claims.sub === 'string' ? claims.sub : undefined,
+    issuerId: issuer.config.id,
+    claims,
+    encodedClaims: payloadSegment(token),
   };
 }
 

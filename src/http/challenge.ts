@@ -1,5 +1,11 @@
-export interface ChallengeParams {
+/** What every challenge of one verifier carries, fixed by its config. */
+export interface ChallengeContext {
   readonly realm: string;
+  /** RFC 9728 §5.1: the absolute URL of the protected-resource metadata, when it is published. */
+  readonly resourceMetadata?: string | undefined;
+}
+
+export interface ChallengeParams extends ChallengeContext {
   readonly error?: string | undefined;
   readonly errorDescription?: string | undefined;
   readonly scope?: string | undefined;
@@ -10,11 +16,12 @@ export interface ChallengeParams {
  * validated config; any `"` or `\` is escaped anyway (RFC 9110 §5.6.4 quoted-pair) so a value
  * can never break out of its parameter.
  */
-export function buildChallenge({ realm, error, errorDescription, scope }: ChallengeParams): string {
+export function buildChallenge({ realm, error, errorDescription, scope, resourceMetadata }: ChallengeParams): string {
   const params = [`realm=${quote(realm)}`];
   if (error) params.push(`error=${quote(error)}`);
   if (error && errorDescription) params.push(`error_description=${quote(errorDescription)}`);
   if (scope) params.push(`scope=${quote(scope)}`);
+  if (resourceMetadata) params.push(`resource_metadata=${quote(resourceMetadata)}`);
   return `Bearer ${params.join(', ')}`;
 }
 

@@ -1,12 +1,12 @@
 import { JWKS_UNAVAILABLE_RETRY_AFTER_SECONDS } from '../constants.ts';
 import { ERROR_SPECS, InsufficientScopeError, VerifierError } from '../errors.ts';
-import { buildChallenge } from './challenge.ts';
+import { buildChallenge, type ChallengeContext } from './challenge.ts';
 
 /**
  * The one place an error becomes a response: status, RFC 6750 challenge and an RFC 9457
  * problem body all come from the error's `code`, so they can never disagree.
  */
-export function errorResponse(error: unknown, realm: string): Response {
+export function errorResponse(error: unknown, challenge: ChallengeContext): Response {
   const failure = error instanceof VerifierError ? error : new VerifierError('internal_error');
   const spec = ERROR_SPECS[failure.code];
   const oauthError = 'oauthError' in spec ? spec.oauthError : undefined;
@@ -18,7 +18,9 @@ export function errorResponse(error: unknown, realm: string): Response {
     headers.set(
       'www-authenticate',
       buildChallenge({
-        realm,
+        ...challenge,
+        // RFC 9728 §5.1 names the metadata in 401 and 403 challenges.
+        resourceMetadata: spec.status === 401 || spec.status === 403 ? challenge.resourceMetadata : undefined,
         error: oauthError,
         errorDescription: spec.description,
         scope: failure instanceof InsufficientScopeError ? failure.requiredScope : undefined,
@@ -26,6 +28,8 @@ export function errorResponse(error: unknown, realm: string): Response {
     );
   }
   if (failure.code === 'jwks_unavailable') headers.set('retry-after', String(JWKS_UNAVAILABLE_RETRY_AFTER_SECONDS));
+  // RFC 9110 §15.5.6: a 405 lists the methods the resource allows (only the metadata document answers 405).
+  if (failure.code === 'method_not_allowed') headers.set('allow', 'GET, HEAD');
 
   const body = {
     type: `urn:edge-verifier:error:${failure.code}`,

@@ -3,7 +3,7 @@ import {
   JWKS_FETCH_TIMEOUT_MS,
   JWKS_MAX_SIZE_BYTES,
   JWKS_MAX_STALE_SECONDS,
-  MIN_JWKS_CACHE_TTL_SECONDS,
+  MIN_ISSUER_MAX_AGE_SECONDS,
   SHARED_REFRESH_WAIT_MS,
 } from '../constants.ts';
 import { VerifierError } from '../errors.ts';
@@ -114,10 +114,11 @@ export function createJwksResolver(options: JwksResolverOptions): JwksResolver {
       jwksUri,
       keys,
       fetchedAt: now(),
-      // The issuer may shorten our TTL with max-age, never lengthen it, and never below KV's floor.
+      // The issuer may shorten our TTL with max-age, never lengthen it, and never below
+      // min(60 s, our TTL): a configured 30 s stays 30 s, a max-age=0 issuer is not refetched per request.
       ttlSeconds: Math.min(
         options.ttlSeconds,
-        Math.max(maxAgeSeconds ?? options.ttlSeconds, MIN_JWKS_CACHE_TTL_SECONDS),
+        Math.max(maxAgeSeconds ?? options.ttlSeconds, MIN_ISSUER_MAX_AGE_SECONDS),
       ),
       hash: await hashKeys(keys),
     };

@@ -1,4 +1,4 @@
-import { MIN_JWKS_CACHE_TTL_SECONDS } from '../constants.ts';
+import { KV_MIN_EXPIRATION_TTL_SECONDS } from '../constants.ts';
 import type { Logger } from '../log.ts';
 import { parseRecord } from './record.ts';
 import type { TierStore } from './tier-store.ts';
@@ -23,7 +23,7 @@ export function createKvStore(kv: KVNamespace, log: Logger): TierStore {
       try {
         await kv.put(kvKey(key), JSON.stringify(record), {
           // KV refuses an expirationTtl under 60 s.
-          expirationTtl: Math.max(keepSeconds, MIN_JWKS_CACHE_TTL_SECONDS),
+          expirationTtl: Math.max(keepSeconds, KV_MIN_EXPIRATION_TTL_SECONDS),
         });
       } catch (error) {
         log('jwks_tier_error', { tier: 'kv', op: 'put', error: String(error) });

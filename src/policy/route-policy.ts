@@ -1,19 +1,14 @@
-import { matchesPath, type PathPattern } from './path-pattern.ts';
+import type { RouteConfig } from '../config.ts';
+import { matchesPath } from './path-pattern.ts';
 
-/** What a route demands of a request. */
-export type RouteRule =
-  | { readonly path: PathPattern | 'any'; readonly access: 'public' }
-  | {
-      readonly path: PathPattern | 'any';
-      readonly access: 'required';
-      /** Index into `Config.issuers` of the issuer whose tokens this route accepts. */
-      readonly issuer: number;
-      readonly requiredScopes: readonly string[];
-    };
-
-/** The first rule whose path matches decides; a request no rule matches is refused by the caller. */
-export function findRule(rules: readonly RouteRule[], pathname: string): RouteRule | undefined {
-  return rules.find((rule) => rule.path === 'any' || matchesPath(rule.path, pathname));
+/**
+ * Whether a route covers a request. `pathname` must come from `new URL(...)`. A pattern never
+ * matches a path holding percent-encoded `/`, `\` or `.` (see `matchesPath`): an origin might
+ * decode it into another route's path. Only the flat variables' catch-all (`any`) takes it.
+ */
+export function routeMatches(route: Pick<RouteConfig, 'path' | 'methods'>, method: string, pathname: string): boolean {
+  if (route.methods !== undefined && !route.methods.includes(method)) return false;
+  return route.path === 'any' || matchesPath(route.path, pathname);
 }
 
 /**
@@ -26,4 +21,14 @@ export function isCorsPreflight(request: Request): boolean {
     request.headers.has('access-control-request-method') &&
     !request.headers.has('authorization')
   );
+}
+
+/**
+ * The method a request is routed by: a preflight goes where the request it announces will go
+ * (its `Access-Control-Request-Method`), so `methods: ["POST"]` covers the POST's preflight.
+ */
+export function routingMethod(request: Request): string {
+  const method = request.method;
+  if (method !== 'OPTIONS' || !isCorsPreflight(request)) return method;
+  return request.headers.get('access-control-request-method') ?? method;
 }

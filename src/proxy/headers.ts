@@ -1,7 +1,9 @@
 import type { AuthResult } from '../auth/verifier.ts';
+import type { HeaderMapping } from '../config.ts';
+import { isHeaderSafe, setMappedHeaders } from './identity-headers.ts';
 
 /** RFC 9110 §7.6.1: connection-specific fields a proxy must not forward; `host` is the origin's own. */
-const NOT_FORWARDED = new Set([
+export const NOT_FORWARDED: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-authenticate',
@@ -17,20 +19,31 @@ const NOT_FORWARDED = new Set([
 /** Prefix of the identity headers we set; any the client sent are removed so identity cannot be smuggled. */
 export const AUTH_HEADER_PREFIX = 'x-auth-';
 
-/** A subject outside printable ASCII cannot be a header value; the origin still has it in X-Auth-Claims. */
-const HEADER_SAFE = /^[\x20-\x7E]*$/;
+/** What the policy says about the origin's request headers, fixed when the gateway is built. */
+export interface HeaderPlan {
+  /** Client headers never forwarded: hop-by-hop, the mapped names, and `authorization` when it is not forwarded. */
+  readonly removed: ReadonlySet<string>;
+  readonly mappings: readonly HeaderMapping[];
+}
+
+export function headerPlan(mappings: readonly HeaderMapping[], forwardAuthorization: boolean): HeaderPlan {
+  const removed = new Set([...NOT_FORWARDED, ...mappings.map((mapping) => mapping.name)]);
+  if (!forwardAuthorization) removed.add('authorization');
+  return { removed, mappings };
+}
 
 /**
  * The headers the origin receives: the client's, minus hop-by-hop fields (and those the
- * client's `Connection` names), minus every `X-Auth-*`, plus our identity headers when verified.
- * Runs on every request: one copy, then deletes only for names the request actually has.
+ * client's `Connection` names), minus every `X-Auth-*` and mapped name, plus our identity
+ * headers when verified. Runs on every request: one copy, then deletes only for names the
+ * request actually has.
  */
-export function originRequestHeaders(incoming: Headers, auth: AuthResult | null): Headers {
+export function originRequestHeaders(incoming: Headers, auth: AuthResult | null, plan: HeaderPlan): Headers {
   const headers = new Headers(incoming);
   let hasConnection = false;
   for (const name of incoming.keys()) {
     if (name === 'connection') hasConnection = true;
-    if (NOT_FORWARDED.has(name) || name.startsWith(AUTH_HEADER_PREFIX)) headers.delete(name);
+    if (plan.removed.has(name) || name.startsWith(AUTH_HEADER_PREFIX)) headers.delete(name);
   }
   if (hasConnection) {
     for (const listed of (incoming.get('connection') ?? '').split(',')) {
@@ -39,8 +52,17 @@ export function originRequestHeaders(incoming: Headers, auth: AuthResult | null)
     }
   }
   if (auth) {
-    if (auth.subject !== undefined && HEADER_SAFE.test(auth.subject)) headers.set('x-auth-subject', auth.subject);
+    // A subject that cannot be a header value exactly is left out; the origin still has it in X-Auth-Claims.
+    if (auth.subject !== undefined && isHeaderSafe(auth.subject)) headers.set('x-auth-subject', auth.subject);
     headers.set('x-auth-claims', auth.encodedClaims);
+    if (plan.mappings.length > 0) setMappedHeaders(headers, auth.claims, plan.mappings);
   }
   return headers;
+}
+
+/** The identity headers set on this request, in the order they are signed. */
+export function identityHeaderNames(headers: Headers, mappings: readonly HeaderMapping[]): string[] {
+  const names = headers.has('x-auth-subject') ? ['x-auth-subject', 'x-auth-claims'] : ['x-auth-claims'];
+  for (const { name } of mappings) if (headers.has(name)) names.push(name);
+  return names;
 }

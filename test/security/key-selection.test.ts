@@ -82,8 +82,10 @@ describe('key selection attacks', () => {
       JSON.stringify({ alg: 'RS256', kid: 'evil' }),
       claimsJson(issuer, { iss: attackerHost.url }),
     );
-    await target.expectRefused(await target.sendToken(token), 'unknown_kid');
+    // The issuer is chosen by the unverified iss before any key lookup: a foreign iss fetches nothing at all.
+    await target.expectRefused(await target.sendToken(token), 'wrong_issuer');
     expect(await attackerRequests()).toBe(before);
     expect(target.fetched.some((url) => url.includes(attackerHost.id))).toBe(false);
+    expect(target.fetched).toEqual([]);
   });
 });

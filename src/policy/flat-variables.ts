@@ -1,0 +1,132 @@
+import type { Config, IssuerConfig, RouteConfig } from '../config.ts';
+import {
+  DEFAULT_ALGORITHMS,
+  DEFAULT_CLOCK_SKEW_SECONDS,
+  DEFAULT_JWKS_CACHE_TTL_SECONDS,
+  DEFAULT_JWKS_REFRESH_COOLDOWN_SECONDS,
+  DEFAULT_REALM,
+  MAX_JWKS_CACHE_TTL_SECONDS,
+  MIN_JWKS_CACHE_TTL_SECONDS,
+} from '../constants.ts';
+import type { Vars } from '../env.ts';
+import { ConfigError } from '../errors.ts';
+import { parseResource } from '../http/resource-metadata.ts';
+import { parsePathPattern } from './path-pattern.ts';
+import { keySourceUrl, parseAlgorithms, parseOrigin, parseRealm, parseScopes } from './values.ts';
+
+type FlatName = Exclude<keyof Vars, 'POLICY'>;
+
+/** The flat variables: one issuer, PUBLIC_PATHS as public routes, then one catch-all route. */
+export function parseFlatVariables(vars: Vars): Config {
+  const issuer = keySourceUrl('ISSUER', required(vars, 'ISSUER'));
+  const jwksUri = optional(vars, 'JWKS_URI');
+  const audiences = list(optional(vars, 'AUDIENCE') ?? '', ',');
+  const clientIds = list(optional(vars, 'CLIENT_IDS') ?? '', ',');
+  if (audiences.length === 0 && clientIds.length === 0) {
+    throw new ConfigError(
+      'AUDIENCE',
+      optional(vars, 'AUDIENCE') === undefined ? 'is required' : 'must name at least one audience',
+    );
+  }
+  const algorithms = optional(vars, 'ALGORITHMS');
+  const issuerConfig: IssuerConfig = {
+    id: 'default',
+    issuer,
+    audiences,
+    clientIds,
+    jwksUri: jwksUri === undefined ? undefined : keySourceUrl('JWKS_URI', jwksUri),
+    algorithms: algorithms === undefined ? DEFAULT_ALGORITHMS : parseAlgorithms('ALGORITHMS', list(algorithms, ',')),
+    clockSkewSeconds: integer(vars, 'CLOCK_SKEW_SECONDS', DEFAULT_CLOCK_SKEW_SECONDS, 0, 600),
+    jwksCacheTtlSeconds: integer(
+      vars,
+      'JWKS_CACHE_TTL_SECONDS',
+      DEFAULT_JWKS_CACHE_TTL_SECONDS,
+      MIN_JWKS_CACHE_TTL_SECONDS,
+      MAX_JWKS_CACHE_TTL_SECONDS,
+    ),
+    jwksRefreshCooldownSeconds: integer(
+      vars,
+      'JWKS_REFRESH_COOLDOWN_SECONDS',
+      DEFAULT_JWKS_REFRESH_COOLDOWN_SECONDS,
+      1,
+      3_600,
+    ),
+    tokenTypes: undefined,
+    requiredClaims: [],
+  };
+  const requiredScopes = parseScopes('REQUIRED_SCOPES', list(optional(vars, 'REQUIRED_SCOPES') ?? '', ' '));
+  const resource = optional(vars, 'RESOURCE');
+  const origin = optional(vars, 'ORIGIN');
+  const realm = optional(vars, 'REALM');
+
+  return {
+    issuers: [issuerConfig],
+    routes: [
+      ...parsePublicPaths(optional(vars, 'PUBLIC_PATHS')),
+      {
+        path: 'any',
+        methods: undefined,
+        access: 'required',
+        issuers: [issuerConfig],
+        scopes: { all: requiredScopes, any: [] },
+        claims: [],
+        origin: undefined,
+      },
+    ],
+    origin: origin === undefined ? undefined : parseOrigin('ORIGIN', origin),
+    realm: realm === undefined ? DEFAULT_REALM : parseRealm('REALM', realm),
+    headers: [],
+    signingSecret: undefined,
+    forwardAuthorization: true,
+    resource:
+      resource === undefined
+        ? undefined
+        : parseResource('RESOURCE', resource, [issuer], requiredScopes.length > 0 ? requiredScopes : undefined),
+  };
+}
+
+function optional(vars: Vars, name: FlatName): string | undefined {
+  const value = vars[name]?.trim();
+  return value ? value : undefined;
+}
+
+function required(vars: Vars, name: FlatName): string {
+  const value = optional(vars, name);
+  if (value === undefined) throw new ConfigError(name, 'is required');
+  return value;
+}
+
+function list(value: string, separator: ',' | ' '): string[] {
+  return value
+    .split(separator === ' ' ? /\s+/ : ',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+function integer(vars: Vars, name: FlatName, fallback: number, min: number, max: number): number {
+  const text = optional(vars, name);
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text)) throw new ConfigError(name, 'must be a whole number of seconds');
+  const value = Number(text);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}`);
+  return value;
+}
+
+function parsePublicPaths(text: string | undefined): RouteConfig[] {
+  if (text === undefined) return [];
+  return list(text, ',').map((item) => {
+    const path = parsePathPattern(item);
+    if (!path) throw new ConfigError('PUBLIC_PATHS', 'entries must be /exact or /prefix/* paths');
+    return {
+      path,
+      methods: undefined,
+      access: 'public',
+      issuers: [],
+      scopes: NO_SCOPES,
+      claims: [],
+      origin: undefined,
+    };
+  });
+}
+
+const NO_SCOPES = { all: [], any: [] } as const;

@@ -1,0 +1,167 @@
+import * as v from 'valibot';
+import type { ClaimRule, Config, HeaderMapping, IssuerConfig, RouteConfig } from '../config.ts';
+import {
+  DEFAULT_ALGORITHMS,
+  DEFAULT_CLOCK_SKEW_SECONDS,
+  DEFAULT_JWKS_CACHE_TTL_SECONDS,
+  DEFAULT_JWKS_REFRESH_COOLDOWN_SECONDS,
+  DEFAULT_REALM,
+} from '../constants.ts';
+import { ConfigError } from '../errors.ts';
+import { parseResource } from '../http/resource-metadata.ts';
+import { checkMappedHeaderName } from '../proxy/identity-headers.ts';
+import { parsePathPattern } from './path-pattern.ts';
+import { type Policy, type PolicyIssuer, type PolicyRoute, policySchema } from './schema.ts';
+import { keySourceUrl, normalizeTokenType, parseAlgorithms, parseOrigin, parseRealm } from './values.ts';
+
+/** ORIGIN and REALM may stand beside POLICY; the policy's own value wins. */
+export interface PolicyFallbacks {
+  readonly origin: string | undefined;
+  readonly realm: string | undefined;
+}
+
+/** POLICY (a JSON object, or a string of JSON) → `Config`; every error names its path. */
+export function parsePolicy(input: string | object, fallbacks: PolicyFallbacks): Config {
+  const result = v.safeParse(policySchema, typeof input === 'string' ? parseJson(input) : input);
+  if (!result.success) throw issueError(result.issues[0]);
+  return compilePolicy(result.output, fallbacks);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ConfigError('POLICY', 'is not valid JSON');
+  }
+}
+
+function compilePolicy(policy: Policy, fallbacks: PolicyFallbacks): Config {
+  const issuers = new Map<string, IssuerConfig>();
+  for (const [id, issuer] of Object.entries(policy.issuers)) issuers.set(id, compileIssuer(id, issuer));
+  const routes = policy.routes.map((route, i) => compileRoute(route, `POLICY.routes[${i}]`, issuers));
+
+  const origin =
+    policy.origin !== undefined
+      ? parseOrigin('POLICY.origin', policy.origin)
+      : fallbacks.origin?.trim()
+        ? parseOrigin('ORIGIN', fallbacks.origin.trim())
+        : undefined;
+  const realm =
+    policy.realm !== undefined
+      ? parseRealm('POLICY.realm', policy.realm)
+      : fallbacks.realm?.trim()
+        ? parseRealm('REALM', fallbacks.realm.trim())
+        : DEFAULT_REALM;
+  const { resource } = policy;
+  return {
+    issuers: [...issuers.values()],
+    routes,
+    origin,
+    realm,
+    headers: compileHeaders(policy.headers ?? {}),
+    signingSecret: policy.sign_headers?.secret,
+    forwardAuthorization: policy.forward_authorization ?? true,
+    resource:
+      resource === undefined
+        ? undefined
+        : parseResource(
+            'POLICY.resource.resource',
+            resource.resource,
+            resource.authorization_servers ?? [...new Set([...issuers.values()].map((i) => i.issuer))],
+            resource.scopes_supported,
+          ),
+  };
+}
+
+function compileIssuer(id: string, issuer: PolicyIssuer): IssuerConfig {
+  const at = `POLICY.issuers${member(id)}`;
+  const audiences = issuer.audiences ?? [];
+  const clientIds = issuer.client_ids ?? [];
+  if (audiences.length === 0 && clientIds.length === 0) {
+    throw new ConfigError(at, 'must name at least one of audiences or client_ids');
+  }
+  return {
+    id,
+    issuer: keySourceUrl(`${at}.issuer`, issuer.issuer),
+    audiences,
+    clientIds,
+    jwksUri: issuer.jwks_uri === undefined ? undefined : keySourceUrl(`${at}.jwks_uri`, issuer.jwks_uri),
+    algorithms: issuer.algorithms ? parseAlgorithms(`${at}.algorithms`, issuer.algorithms) : DEFAULT_ALGORITHMS,
+    clockSkewSeconds: issuer.clock_skew_seconds ?? DEFAULT_CLOCK_SKEW_SECONDS,
+    jwksCacheTtlSeconds: issuer.jwks_cache_ttl_seconds ?? DEFAULT_JWKS_CACHE_TTL_SECONDS,
+    jwksRefreshCooldownSeconds: issuer.jwks_refresh_cooldown_seconds ?? DEFAULT_JWKS_REFRESH_COOLDOWN_SECONDS,
+    tokenTypes: issuer.token_types?.map(normalizeTokenType),
+    requiredClaims: issuer.required_claims ?? [],
+  };
+}
+
+function compileRoute(route: PolicyRoute, at: string, issuers: ReadonlyMap<string, IssuerConfig>): RouteConfig {
+  const path = parsePathPattern(route.path);
+  if (!path) throw new ConfigError(`${at}.path`, 'must be /exact or /prefix/* (/* is every path)');
+  const isPublic = route.access === 'public';
+  if (isPublic) {
+    for (const name of ['issuers', 'scopes', 'claims'] as const) {
+      if (route[name] !== undefined) throw new ConfigError(`${at}.${name}`, 'has no meaning on a public route');
+    }
+  }
+  return {
+    path,
+    methods: route.methods,
+    access: route.access,
+    issuers: isPublic ? [] : routeIssuers(route.issuers, at, issuers),
+    scopes: { all: route.scopes?.all ?? [], any: route.scopes?.any ?? [] },
+    claims: (route.claims ?? []).map(compileClaimRule),
+    origin: route.origin === undefined ? undefined : parseOrigin(`${at}.origin`, route.origin),
+  };
+}
+
+/** Absent means the only issuer; with several, a route must say which it trusts. */
+function routeIssuers(
+  ids: readonly string[] | undefined,
+  at: string,
+  issuers: ReadonlyMap<string, IssuerConfig>,
+): IssuerConfig[] {
+  if (ids === undefined) {
+    if (issuers.size === 1) return [...issuers.values()];
+    throw new ConfigError(`${at}.issuers`, 'is required when the policy has more than one issuer');
+  }
+  return [...new Set(ids)].map((id, i) => {
+    const issuer = issuers.get(id);
+    if (!issuer)
+      throw new ConfigError(`${at}.issuers[${i}]`, `names no issuer in POLICY.issuers: ${JSON.stringify(id)}`);
+    return issuer;
+  });
+}
+
+function compileClaimRule(rule: NonNullable<PolicyRoute['claims']>[number]): ClaimRule {
+  return 'one_of' in rule ? { claim: rule.claim, oneOf: rule.one_of } : rule;
+}
+
+function compileHeaders(headers: NonNullable<Policy['headers']>): HeaderMapping[] {
+  const seen = new Set<string>();
+  return Object.entries(headers).map(([header, source]) => {
+    const at = `POLICY.headers${member(header)}`;
+    const name = checkMappedHeaderName(at, header);
+    if (seen.has(name)) throw new ConfigError(at, 'names the same header as another entry');
+    seen.add(name);
+    if (typeof source === 'string') return { name, claim: source, format: 'text' };
+    return { name, claim: source.claim, format: source.format ?? 'text' };
+  });
+}
+
+/** `.corp` for an identifier-like key, `["X-User-Email"]` otherwise. */
+function member(key: string | number): string {
+  if (typeof key === 'number') return `[${key}]`;
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
+
+/** The first problem, named by its path, with valibot's message or ours. */
+function issueError(issue: v.BaseIssue<unknown>): ConfigError {
+  const path = `POLICY${(issue.path ?? []).map((item) => member(item.key as string | number)).join('')}`;
+  // A strict object reports an unknown member as "expected never".
+  if (issue.expected === 'never') return new ConfigError(path, 'is not a known member');
+  if (issue.message.startsWith('Invalid ')) {
+    return new ConfigError(path, `expected ${issue.expected ?? 'a valid value'}, received ${issue.received}`);
+  }
+  return new ConfigError(path, issue.message);
+}

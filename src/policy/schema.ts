@@ -1,0 +1,156 @@
+import * as v from 'valibot';
+import { MAX_JWKS_CACHE_TTL_SECONDS, MIN_JWKS_CACHE_TTL_SECONDS, SUPPORTED_ALGORITHMS } from '../constants.ts';
+
+/**
+ * The POLICY variable's shape: the one definition that validates it at start-up, gives its
+ * TypeScript type (`Policy`) and generates `policy.schema.json` (`npm run schema`). What a
+ * JSON Schema cannot say (references between members, URL safety, header names) is checked
+ * when the policy is compiled (`parse-policy.ts`).
+ */
+
+const text = v.pipe(v.string(), v.minLength(1, 'must not be empty'));
+const texts = v.array(text);
+const seconds = (min: number, max: number, meaning: string) =>
+  v.optional(
+    v.pipe(
+      v.number(),
+      v.integer('must be a whole number of seconds'),
+      v.minValue(min, `must be between ${min} and ${max}`),
+      v.maxValue(max, `must be between ${min} and ${max}`),
+      v.description(meaning),
+    ),
+  );
+const scopes = v.array(
+  v.pipe(v.string(), v.regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'must be a scope token (RFC 6749 §3.3)')),
+);
+const claimPath = v.pipe(
+  text,
+  v.description('A claim name, or a dotted path into nested objects (a top-level claim whose name holds dots wins).'),
+);
+const claimValue = v.union([v.string(), v.number(), v.boolean()], 'must be a string, number or boolean');
+
+const issuer = v.strictObject({
+  issuer: v.pipe(text, v.description('The exact expected `iss`.')),
+  audiences: v.optional(v.pipe(texts, v.description("A token's `aud` must hold one of these."))),
+  client_ids: v.optional(
+    v.pipe(texts, v.description('A token without `aud` is accepted when its `client_id` is one of these.')),
+  ),
+  jwks_uri: v.optional(v.pipe(text, v.description("The JWKS URL; discovered from the issuer's metadata when absent."))),
+  algorithms: v.optional(
+    v.pipe(
+      v.array(v.picklist(SUPPORTED_ALGORITHMS, `must be one of ${SUPPORTED_ALGORITHMS.join(', ')}`)),
+      v.minLength(1, 'must name at least one algorithm'),
+      v.description('Accepted `alg` values.'),
+    ),
+  ),
+  clock_skew_seconds: seconds(0, 600, 'Tolerance for exp, nbf and iat. Default 60.'),
+  jwks_cache_ttl_seconds: seconds(
+    MIN_JWKS_CACHE_TTL_SECONDS,
+    MAX_JWKS_CACHE_TTL_SECONDS,
+    'How long a fetched JWKS is fresh. Default 600.',
+  ),
+  jwks_refresh_cooldown_seconds: seconds(1, 3_600, 'Least time between two unknown-kid refetches. Default 30.'),
+  token_types: v.optional(
+    v.pipe(
+      texts,
+      v.minLength(1, 'must name at least one type'),
+      v.description('Accepted `typ` values (RFC 9068 §4: case-insensitive, `application/` optional).'),
+    ),
+  ),
+  required_claims: v.optional(v.pipe(v.array(claimPath), v.description('Claims every token must carry.'))),
+});
+
+const claimRule = v.union(
+  [
+    v.strictObject({ claim: claimPath, equals: claimValue }),
+    v.strictObject({ claim: claimPath, one_of: v.pipe(v.array(claimValue), v.minLength(1, 'must not be empty')) }),
+    v.strictObject({ claim: claimPath, contains: claimValue }),
+  ],
+  'must be { claim, equals } or { claim, one_of } or { claim, contains }',
+);
+
+const route = v.strictObject({
+  path: v.pipe(
+    v.string(),
+    v.regex(/^\/(?:[^\s?#*]*\/)?\*$|^\/[^\s?#*]*$/, 'must be /exact or /prefix/* (/* is every path)'),
+  ),
+  methods: v.optional(
+    v.pipe(
+      v.array(v.pipe(v.string(), v.regex(/^[!#$%&'*+\-.^_`|~0-9A-Z]+$/, 'must be an upper-case HTTP method'))),
+      v.minLength(1, 'must name at least one method'),
+      v.description('Methods this route matches. Absent: every method.'),
+    ),
+  ),
+  access: v.picklist(['public', 'optional', 'required'], 'must be public, optional or required'),
+  issuers: v.optional(
+    v.pipe(
+      v.array(text),
+      v.minLength(1, 'must name at least one issuer'),
+      v.description('Ids of the issuers whose tokens this route accepts. Absent: the only issuer.'),
+    ),
+  ),
+  scopes: v.optional(
+    v.strictObject({
+      all: v.optional(v.pipe(scopes, v.description('Every one must be granted.'))),
+      any: v.optional(
+        v.pipe(scopes, v.minLength(1, 'must not be empty'), v.description('At least one must be granted.')),
+      ),
+    }),
+  ),
+  claims: v.optional(v.array(claimRule)),
+  origin: v.optional(v.pipe(text, v.description("This route's origin base URL."))),
+});
+
+const headerSource = v.union(
+  [
+    claimPath,
+    v.strictObject({
+      claim: claimPath,
+      format: v.optional(v.picklist(['csv', 'json'], 'must be csv or json')),
+    }),
+  ],
+  'must be a claim path or { claim, format }',
+);
+
+export const policySchema = v.strictObject({
+  $schema: v.optional(v.string()),
+  issuers: v.pipe(
+    v.record(v.string(), issuer),
+    v.minEntries(1, 'must hold at least one issuer'),
+    v.description('Issuers by id.'),
+  ),
+  routes: v.pipe(
+    v.array(route),
+    v.minLength(1, 'must hold at least one route'),
+    v.description('First match wins; a request no route matches answers 404 no_route.'),
+  ),
+  origin: v.optional(v.pipe(text, v.description('Base URL of the origin (or ORIGIN); a route may override it.'))),
+  realm: v.optional(v.pipe(text, v.description('Realm in the challenge. Default: REALM, else "api".'))),
+  headers: v.optional(
+    v.pipe(v.record(v.string(), headerSource), v.description('Verified claims sent to the origin, by header name.')),
+  ),
+  sign_headers: v.optional(
+    v.strictObject({
+      secret: v.pipe(
+        v.string(),
+        v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of a Worker secret'),
+        v.description('Name of the Worker secret that keys X-Auth-Signature.'),
+      ),
+    }),
+  ),
+  forward_authorization: v.optional(
+    v.pipe(v.boolean(), v.description("Whether the origin receives the client's Authorization header. Default true.")),
+  ),
+  resource: v.optional(
+    v.strictObject({
+      resource: v.pipe(text, v.description('The resource identifier (RFC 9728).')),
+      scopes_supported: v.optional(scopes),
+      authorization_servers: v.optional(v.pipe(texts, v.description("Default: every issuer's `issuer`."))),
+    }),
+  ),
+});
+
+/** The POLICY variable as written. */
+export type Policy = v.InferInput<typeof policySchema>;
+export type PolicyIssuer = v.InferInput<typeof issuer>;
+export type PolicyRoute = v.InferInput<typeof route>;

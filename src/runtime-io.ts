@@ -1,0 +1,43 @@
+import type { ResolverIo } from './jwks/resolver.ts';
+
+/** Anything that may hold an execution context: Hono's `Context` (whose getter throws without one) or the runtime's own. */
+export interface ExecutionContextSource {
+  readonly executionCtx: Pick<ExecutionContext, 'waitUntil'>;
+}
+
+/**
+ * The key resolver's I/O, built the same way for a request and for the scheduled refresh: the
+ * KV binding named by `kvBinding` in the Worker's env, the data centre's Cache API, and
+ * `waitUntil`. Read lazily: only a cold start or a refresh touches it, so nothing is looked up
+ * on the request path until then.
+ */
+export class WorkerIo implements ResolverIo {
+  readonly #env: unknown;
+  readonly #kvBinding: string;
+  readonly #context: ExecutionContextSource;
+
+  constructor(env: unknown, kvBinding: string, context: ExecutionContextSource) {
+    this.#env = env;
+    this.#kvBinding = kvBinding;
+    this.#context = context;
+  }
+
+  get kv(): KVNamespace | undefined {
+    return ((this.#env ?? {}) as Record<string, unknown>)[this.#kvBinding] as KVNamespace | undefined;
+  }
+
+  get cache(): Cache | undefined {
+    return typeof caches === 'undefined' ? undefined : caches.default;
+  }
+
+  waitUntil(promise: Promise<unknown>): void {
+    let executionCtx: Pick<ExecutionContext, 'waitUntil'> | undefined;
+    try {
+      executionCtx = this.#context.executionCtx;
+    } catch {
+      // Hono throws when the runtime gave no execution context (e.g. app.request in a test).
+    }
+    if (executionCtx) executionCtx.waitUntil(promise);
+    else void promise.catch(() => {});
+  }
+}
