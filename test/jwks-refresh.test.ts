@@ -45,6 +45,31 @@ describe('JWKS refresh', () => {
     expect(await fetches(issuer)).toBe(2);
   });
 
+  it('honours a configured TTL under 60 s', async () => {
+    const issuer = await TestIssuer.create();
+    const gateway = new ClockedGateway(varsFor(issuer, new TestOrigin(), { JWKS_CACHE_TTL_SECONDS: '30' }));
+    expect(await status(gateway, await issuer.mint({ at: gateway.nowSeconds }))).toBe(200);
+    gateway.advance(29);
+    expect(await status(gateway, await issuer.mint({ at: gateway.nowSeconds }))).toBe(200);
+    expect(await fetches(issuer)).toBe(1);
+    gateway.advance(2);
+    expect(await status(gateway, await issuer.mint({ at: gateway.nowSeconds }))).toBe(200);
+    expect(await fetches(issuer)).toBe(2);
+  });
+
+  it('lets an issuer max-age shorten a 30 s TTL no further: min(60 s, TTL) is the floor', async () => {
+    const issuer = await TestIssuer.create();
+    await issuer.publish(undefined, 'no-store');
+    const gateway = new ClockedGateway(varsFor(issuer, new TestOrigin(), { JWKS_CACHE_TTL_SECONDS: '30' }));
+    expect(await status(gateway, await issuer.mint({ at: gateway.nowSeconds }))).toBe(200);
+    gateway.advance(20);
+    expect(await status(gateway, await issuer.mint({ at: gateway.nowSeconds }))).toBe(200);
+    expect(await fetches(issuer)).toBe(1);
+    gateway.advance(11);
+    expect(await status(gateway, await issuer.mint({ at: gateway.nowSeconds }))).toBe(200);
+    expect(await fetches(issuer)).toBe(2);
+  });
+
   it('refetches once on an unknown kid, then honours the cooldown', async () => {
     const issuer = await TestIssuer.create();
     const gateway = new ClockedGateway(varsFor(issuer, new TestOrigin()));
