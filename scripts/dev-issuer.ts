@@ -100,7 +100,8 @@ export async function startDevIssuer(port = 0): Promise<DevIssuer> {
     if (req.method === 'POST' && rest === '/token') {
       if (!t.signing) return json(res, 404, { error: 'tenant has no signing key' });
       const params = new URLSearchParams(await readBody(req));
-      const token = await new SignJWT({ scope: params.get('scope') ?? 'read' })
+      const email = params.get('email');
+      const token = await new SignJWT({ scope: params.get('scope') ?? 'read', ...(email ? { email } : {}) })
         .setProtectedHeader({ alg: t.signing.alg, kid: t.signing.kid, typ: 'at+jwt' })
         .setIssuer(issuer)
         .setSubject(params.get('sub') ?? 'demo-user')
