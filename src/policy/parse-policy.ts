@@ -40,24 +40,12 @@ function compilePolicy(policy: Policy, fallbacks: PolicyFallbacks): Config {
   for (const [id, issuer] of Object.entries(policy.issuers)) issuers.set(id, compileIssuer(id, issuer));
   const routes = policy.routes.map((route, i) => compileRoute(route, `POLICY.routes[${i}]`, issuers));
 
-  const origin =
-    policy.origin !== undefined
-      ? parseOrigin('POLICY.origin', policy.origin)
-      : fallbacks.origin?.trim()
-        ? parseOrigin('ORIGIN', fallbacks.origin.trim())
-        : undefined;
-  const realm =
-    policy.realm !== undefined
-      ? parseRealm('POLICY.realm', policy.realm)
-      : fallbacks.realm?.trim()
-        ? parseRealm('REALM', fallbacks.realm.trim())
-        : DEFAULT_REALM;
   const { resource } = policy;
   return {
     issuers: [...issuers.values()],
     routes,
-    origin,
-    realm,
+    origin: ownOrVariable(policy.origin, 'POLICY.origin', fallbacks.origin, 'ORIGIN', parseOrigin),
+    realm: ownOrVariable(policy.realm, 'POLICY.realm', fallbacks.realm, 'REALM', parseRealm) ?? DEFAULT_REALM,
     headers: compileHeaders(policy.headers ?? {}),
     signingSecret: policy.sign_headers?.secret,
     forwardAuthorization: policy.forward_authorization ?? true,
@@ -71,6 +59,19 @@ function compilePolicy(policy: Policy, fallbacks: PolicyFallbacks): Config {
             resource.scopes_supported,
           ),
   };
+}
+
+/** The policy's own value wins over the variable beside it; each is checked under its own name. */
+function ownOrVariable<T>(
+  own: string | undefined,
+  ownName: string,
+  variable: string | undefined,
+  variableName: string,
+  parse: (name: string, text: string) => T,
+): T | undefined {
+  if (own !== undefined) return parse(ownName, own);
+  const text = variable?.trim();
+  return text ? parse(variableName, text) : undefined;
 }
 
 function compileIssuer(id: string, issuer: PolicyIssuer): IssuerConfig {
