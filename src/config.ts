@@ -92,7 +92,7 @@ export interface Config {
  */
 export function parseConfig(vars: Vars): Config {
   if (vars.POLICY === undefined || vars.POLICY === '') return parseFlatVariables(vars);
-  const alongside = FLAT_VARIABLES.filter((name) => vars[name] !== undefined && vars[name] !== '');
+  const alongside = FLAT_VARIABLES.filter((name) => vars[name]?.trim());
   if (alongside.length > 0) {
     throw new ConfigError('POLICY', `cannot be set together with ${alongside.join(', ')}: the policy replaces them`);
   }

@@ -22,8 +22,9 @@ export function parseResource(
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url))) {
     throw new ConfigError(name, 'must be an https URL (http is allowed only on loopback hosts)');
   }
-  if (url.search || url.hash || resource.includes('#'))
-    throw new ConfigError(name, 'must not have a query or fragment');
+  // A bare `?` or `#` leaves search and hash empty, so look at the text.
+  if (/[?#]/.test(resource)) throw new ConfigError(name, 'must not have a query or fragment');
+  if (url.username || url.password) throw new ConfigError(name, 'must not hold credentials');
   const metadataPath = WELL_KNOWN + (url.pathname === '/' ? '' : url.pathname);
   return {
     resource,

@@ -55,7 +55,9 @@ function compilePolicy(policy: Policy, fallbacks: PolicyFallbacks): Config {
         : parseResource(
             'POLICY.resource.resource',
             resource.resource,
-            resource.authorization_servers ?? [...new Set([...issuers.values()].map((i) => i.issuer))],
+            resource.authorization_servers?.map((server, i) =>
+              keySourceUrl(`POLICY.resource.authorization_servers[${i}]`, server),
+            ) ?? [...new Set([...issuers.values()].map((i) => i.issuer))],
             resource.scopes_supported,
           ),
   };
@@ -126,12 +128,13 @@ function routeIssuers(
     if (issuers.size === 1) return [...issuers.values()];
     throw new ConfigError(`${at}.issuers`, 'is required when the policy has more than one issuer');
   }
-  return [...new Set(ids)].map((id, i) => {
+  const named = ids.map((id, i) => {
     const issuer = issuers.get(id);
     if (!issuer)
       throw new ConfigError(`${at}.issuers[${i}]`, `names no issuer in POLICY.issuers: ${JSON.stringify(id)}`);
     return issuer;
   });
+  return [...new Set(named)];
 }
 
 function compileClaimRule(rule: NonNullable<PolicyRoute['claims']>[number]): ClaimRule {
@@ -161,6 +164,7 @@ function issueError(issue: v.BaseIssue<unknown>): ConfigError {
   const path = `POLICY${(issue.path ?? []).map((item) => member(item.key as string | number)).join('')}`;
   // A strict object reports an unknown member as "expected never".
   if (issue.expected === 'never') return new ConfigError(path, 'is not a known member');
+  if (issue.received === 'undefined') return new ConfigError(path, 'is required');
   if (issue.message.startsWith('Invalid ')) {
     return new ConfigError(path, `expected ${issue.expected ?? 'a valid value'}, received ${issue.received}`);
   }

@@ -38,7 +38,12 @@ const issuer = v.strictObject({
   jwks_uri: v.optional(v.pipe(text, v.description("The JWKS URL; discovered from the issuer's metadata when absent."))),
   algorithms: v.optional(
     v.pipe(
-      v.array(v.picklist(SUPPORTED_ALGORITHMS, `must be one of ${SUPPORTED_ALGORITHMS.join(', ')}`)),
+      v.array(
+        v.picklist(
+          SUPPORTED_ALGORITHMS,
+          `must be one of ${SUPPORTED_ALGORITHMS.join(', ')} (never none or HS*: a JWKS holds public keys only)`,
+        ),
+      ),
       v.minLength(1, 'must name at least one algorithm'),
       v.description('Accepted `alg` values.'),
     ),
@@ -106,7 +111,7 @@ const headerSource = v.union(
     claimPath,
     v.strictObject({
       claim: claimPath,
-      format: v.optional(v.picklist(['csv', 'json'], 'must be csv or json')),
+      format: v.optional(v.picklist(['text', 'csv', 'json'], 'must be text, csv or json')),
     }),
   ],
   'must be a claim path or { claim, format }',

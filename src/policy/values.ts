@@ -28,7 +28,8 @@ export function parseOrigin(name: string, text: string): string {
   const url = parseUrl(name, text);
   if (url.protocol !== 'https:' && url.protocol !== 'http:')
     throw new ConfigError(name, 'must be an http or https URL');
-  if (url.search || url.hash) throw new ConfigError(name, 'must not have a query or fragment');
+  // A bare `?` or `#` leaves search and hash empty but stays in href, where the request's path would follow it.
+  if (/[?#]/.test(text)) throw new ConfigError(name, 'must not have a query or fragment');
   return url.href.replace(/\/+$/, '');
 }
 

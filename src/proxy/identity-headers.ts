@@ -15,6 +15,21 @@ const RESERVED = new Set([
   `${AUTH_HEADER_PREFIX}claims`,
 ]);
 
+/**
+ * Names the runtime or Cloudflare's network sets, rewrites or drops on the way to the origin
+ * (framing, `Expect`, client-address and `cf-*` headers): a claim there would not arrive as
+ * signed, or would pose as the network's own word.
+ */
+const MANAGED = new Set([
+  'content-length',
+  'expect',
+  'cdn-loop',
+  'true-client-ip',
+  'x-real-ip',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+]);
+
 /** A mapped header's name, lower-cased; refuses names that would break the request or our identity headers. */
 export function checkMappedHeaderName(at: string, header: string): string {
   if (!FIELD_NAME.test(header)) throw new ConfigError(at, 'is not a valid header name (RFC 9110 token)');
@@ -22,6 +37,9 @@ export function checkMappedHeaderName(at: string, header: string): string {
   if (NOT_FORWARDED.has(name)) throw new ConfigError(at, 'is a hop-by-hop or host header');
   if (RESERVED.has(name))
     throw new ConfigError(at, 'is reserved for the credentials or edge-verifier’s own identity headers');
+  if (MANAGED.has(name) || name.startsWith('cf-')) {
+    throw new ConfigError(at, 'is set or rewritten by the runtime or Cloudflare on the way to the origin');
+  }
   return name;
 }
 

@@ -1,0 +1,618 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import committed from '../policy.schema.json';
+import { type Config, parseConfig } from '../src/config.ts';
+import type { Env } from '../src/env.ts';
+import { ConfigError } from '../src/errors.ts';
+import { policyJsonSchema } from '../src/policy/json-schema.ts';
+import { TestIssuer } from './helpers/issuer.ts';
+import { TestOrigin } from './helpers/origin.ts';
+import { bearer, callWorker, WORKER_URL } from './helpers/worker.ts';
+
+/** Every member the policy has, so the schema walk below sees them all. */
+const fullPolicy = {
+  $schema: './policy.schema.json',
+  issuers: {
+    corp: {
+      issuer: 'https://corp.example/',
+      audiences: ['https://api.example.test', 'https://other.example.test'],
+      jwks_uri: 'https://corp.example/keys',
+      token_types: ['application/AT+JWT', 'JWT'],
+      required_claims: ['sub', 'tenant.id'],
+    },
+    partner: {
+      issuer: 'https://partner.example/',
+      client_ids: ['partner-app'],
+      algorithms: ['ES256', 'EdDSA'],
+      clock_skew_seconds: 5,
+      jwks_cache_ttl_seconds: 120,
+      jwks_refresh_cooldown_seconds: 10,
+    },
+  },
+  routes: [
+    { path: '/health', access: 'public' },
+    {
+      path: '/admin/*',
+      methods: ['GET', 'DELETE'],
+      access: 'required',
+      issuers: ['corp'],
+      scopes: { all: ['admin'], any: ['read', 'write'] },
+      claims: [
+        { claim: 'tenant.id', equals: 'acme' },
+        { claim: 'role', one_of: ['owner', 'editor'] },
+        { claim: 'groups', contains: 'staff' },
+      ],
+      origin: 'https://admin.origin.example/base/',
+    },
+    { path: '/*', access: 'optional', issuers: ['partner', 'corp'] },
+  ],
+  origin: 'https://origin.example/',
+  realm: 'policy realm',
+  headers: {
+    'X-User-Email': 'email',
+    'X-Groups': { claim: 'groups', format: 'csv' },
+    'X-Tenant': { claim: 'tenant', format: 'json' },
+  },
+  sign_headers: { secret: 'IDENTITY_KEY' },
+  forward_authorization: false,
+  resource: { resource: 'https://api.example.test/v1', scopes_supported: ['read', 'write', 'admin'] },
+};
+
+/** The smallest policy: one issuer with an audience, one route. */
+function minimalPolicy(issuer: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    issuers: { corp: { issuer: 'https://corp.example/', audiences: ['https://api.example.test'], ...issuer } },
+    routes: [{ path: '/*', access: 'required' }],
+  };
+}
+
+const DEFAULT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'];
+
+function configError(vars: Env): ConfigError {
+  try {
+    parseConfig(vars);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('a full policy', () => {
+  it('compiles into the expected Config, with routes holding the same issuer objects', () => {
+    const config = parseConfig({ POLICY: fullPolicy });
+    const corp = {
+      id: 'corp',
+      issuer: 'https://corp.example/',
+      audiences: ['https://api.example.test', 'https://other.example.test'],
+      clientIds: [],
+      jwksUri: 'https://corp.example/keys',
+      algorithms: DEFAULT_ALGORITHMS,
+      clockSkewSeconds: 60,
+      jwksCacheTtlSeconds: 600,
+      jwksRefreshCooldownSeconds: 30,
+      tokenTypes: ['at+jwt', 'jwt'],
+      requiredClaims: ['sub', 'tenant.id'],
+    };
+    const partner = {
+      id: 'partner',
+      issuer: 'https://partner.example/',
+      audiences: [],
+      clientIds: ['partner-app'],
+      jwksUri: undefined,
+      algorithms: ['ES256', 'EdDSA'],
+      clockSkewSeconds: 5,
+      jwksCacheTtlSeconds: 120,
+      jwksRefreshCooldownSeconds: 10,
+      tokenTypes: undefined,
+      requiredClaims: [],
+    };
+    expect(config).toStrictEqual({
+      issuers: [corp, partner],
+      routes: [
+        {
+          path: { exact: '/health' },
+          methods: undefined,
+          access: 'public',
+          issuers: [],
+          scopes: { all: [], any: [] },
+          claims: [],
+          origin: undefined,
+        },
+        {
+          path: { prefix: '/admin/' },
+          methods: ['GET', 'DELETE'],
+          access: 'required',
+          issuers: [corp],
+          scopes: { all: ['admin'], any: ['read', 'write'] },
+          claims: [
+            { claim: 'tenant.id', equals: 'acme' },
+            { claim: 'role', oneOf: ['owner', 'editor'] },
+            { claim: 'groups', contains: 'staff' },
+          ],
+          origin: 'https://admin.origin.example/base',
+        },
+        {
+          path: { prefix: '/' },
+          methods: undefined,
+          access: 'optional',
+          issuers: [partner, corp],
+          scopes: { all: [], any: [] },
+          claims: [],
+          origin: undefined,
+        },
+      ],
+      origin: 'https://origin.example',
+      realm: 'policy realm',
+      headers: [
+        { name: 'x-user-email', claim: 'email', format: 'text' },
+        { name: 'x-groups', claim: 'groups', format: 'csv' },
+        { name: 'x-tenant', claim: 'tenant', format: 'json' },
+      ],
+      signingSecret: 'IDENTITY_KEY',
+      forwardAuthorization: false,
+      resource: {
+        resource: 'https://api.example.test/v1',
+        metadataPath: '/.well-known/oauth-protected-resource/v1',
+        metadataUrl: 'https://api.example.test/.well-known/oauth-protected-resource/v1',
+        authorizationServers: ['https://corp.example/', 'https://partner.example/'],
+        scopesSupported: ['read', 'write', 'admin'],
+      },
+    });
+    const [corpConfig, partnerConfig] = config.issuers;
+    expect(config.routes[1]?.issuers[0]).toBe(corpConfig);
+    expect(config.routes[2]?.issuers[0]).toBe(partnerConfig);
+    expect(config.routes[2]?.issuers[1]).toBe(corpConfig);
+  });
+
+  it('fills the defaults of an issuer and of the policy', () => {
+    const config = parseConfig({ POLICY: minimalPolicy() });
+    expect(config.issuers).toStrictEqual([
+      {
+        id: 'corp',
+        issuer: 'https://corp.example/',
+        audiences: ['https://api.example.test'],
+        clientIds: [],
+        jwksUri: undefined,
+        algorithms: DEFAULT_ALGORITHMS,
+        clockSkewSeconds: 60,
+        jwksCacheTtlSeconds: 600,
+        jwksRefreshCooldownSeconds: 30,
+        tokenTypes: undefined,
+        requiredClaims: [],
+      },
+    ]);
+    // One issuer: a route that names none trusts it.
+    expect(config.routes[0]?.issuers).toHaveLength(1);
+    expect(config.routes[0]?.issuers[0]).toBe(config.issuers[0]);
+    expect(config).toMatchObject({
+      origin: undefined,
+      realm: 'api',
+      headers: [],
+      signingSecret: undefined,
+      forwardAuthorization: true,
+      resource: undefined,
+    });
+  });
+
+  it('takes origin and realm from ORIGIN and REALM when the policy has none', () => {
+    const config = parseConfig({ POLICY: minimalPolicy(), ORIGIN: 'https://fallback.example/base/', REALM: 'vars' });
+    expect(config.origin).toBe('https://fallback.example/base');
+    expect(config.realm).toBe('vars');
+  });
+
+  it("lets the policy's own origin and realm win over ORIGIN and REALM", () => {
+    const config = parseConfig({
+      POLICY: { ...minimalPolicy(), origin: 'https://policy.example', realm: 'policy' },
+      ORIGIN: 'https://fallback.example',
+      REALM: 'vars',
+    });
+    expect(config.origin).toBe('https://policy.example');
+    expect(config.realm).toBe('policy');
+  });
+
+  it('normalises token types (RFC 9068 §4)', () => {
+    const config = parseConfig({ POLICY: minimalPolicy({ token_types: ['application/AT+JWT', 'At+Jwt', 'jwt'] }) });
+    expect(config.issuers[0]?.tokenTypes).toEqual(['at+jwt', 'at+jwt', 'jwt']);
+  });
+
+  it('publishes every issuer as an authorization server unless the policy names them', () => {
+    const named = parseConfig({
+      POLICY: {
+        ...fullPolicy,
+        resource: { resource: 'https://api.example.test', authorization_servers: ['https://as.example/'] },
+      },
+    });
+    expect(named.resource).toStrictEqual({
+      resource: 'https://api.example.test',
+      metadataPath: '/.well-known/oauth-protected-resource',
+      metadataUrl: 'https://api.example.test/.well-known/oauth-protected-resource',
+      authorizationServers: ['https://as.example/'],
+      scopesSupported: undefined,
+    });
+  });
+});
+
+describe('POLICY as an object or a string', () => {
+  it('gives the same Config from an object and from its JSON text', () => {
+    const fromObject: Config = parseConfig({ POLICY: fullPolicy });
+    const fromText: Config = parseConfig({ POLICY: JSON.stringify(fullPolicy) });
+    expect(fromText).toStrictEqual(fromObject);
+    expect(fromText.routes[1]?.issuers[0]).toBe(fromText.issuers[0]);
+  });
+
+  it.each(['{', '{ issuers: {} }', '{"issuers": {},}'])('refuses text that is not JSON: %s', (text) => {
+    const error = configError({ POLICY: text });
+    expect(error.variable).toBe('POLICY');
+    expect(error.code).toBe('config_invalid');
+    expect(error.detail).toBe('POLICY is not valid JSON');
+  });
+});
+
+describe('POLICY beside the flat variables', () => {
+  it.each([
+    ['ISSUER', 'https://issuer.example/'],
+    ['AUDIENCE', 'https://api.example'],
+    ['JWKS_URI', 'https://issuer.example/jwks'],
+    ['ALGORITHMS', 'RS256'],
+    ['REQUIRED_SCOPES', 'read'],
+    ['CLOCK_SKEW_SECONDS', '60'],
+    ['JWKS_CACHE_TTL_SECONDS', '600'],
+    ['JWKS_REFRESH_COOLDOWN_SECONDS', '30'],
+    ['PUBLIC_PATHS', '/health'],
+    ['CLIENT_IDS', 'app'],
+    ['RESOURCE', 'https://api.example'],
+  ])('refuses POLICY together with %s, naming both', (name, value) => {
+    const error = configError({ POLICY: minimalPolicy(), [name]: value });
+    expect(error.code).toBe('config_invalid');
+    expect(error.variable).toBe('POLICY');
+    expect(error.detail).toMatch(/^POLICY /);
+    expect(error.detail).toContain(name);
+  });
+
+  it('names every flat variable set beside it', () => {
+    const error = configError({ POLICY: minimalPolicy(), ISSUER: 'https://issuer.example/', RESOURCE: 'x' });
+    expect(error.detail).toContain('ISSUER, RESOURCE');
+  });
+
+  it('accepts ORIGIN and REALM beside it, and ignores empty flat variables', () => {
+    expect(() =>
+      parseConfig({ POLICY: minimalPolicy(), ORIGIN: 'https://origin.example', REALM: 'r', ISSUER: '' }),
+    ).not.toThrow();
+  });
+});
+
+/** One change to a policy: the keys down to a member, and its new value (`undefined`: the member removed). */
+type Edit = readonly [keys: readonly (string | number)[], value: unknown];
+
+function edit(keys: readonly (string | number)[], value: unknown): Edit {
+  return [keys, value];
+}
+
+function remove(keys: readonly (string | number)[]): Edit {
+  return [keys, undefined];
+}
+
+/** A policy with two issuers and three routes (so `routes[2]` exists), with one change applied. */
+function policyWith([keys, value]: Edit): Record<string, unknown> {
+  const policy: Record<string, unknown> = {
+    issuers: {
+      corp: { issuer: 'https://corp.example/', audiences: ['https://api.example.test'] },
+      partner: { issuer: 'https://partner.example/', client_ids: ['app'] },
+    },
+    routes: [
+      { path: '/health', access: 'public' },
+      { path: '/partner/*', access: 'required', issuers: ['partner'] },
+      { path: '/*', access: 'required', issuers: ['corp'], scopes: { any: ['read'] } },
+    ],
+  };
+  let node = policy as Record<string | number, unknown>;
+  for (const key of keys.slice(0, -1)) node = node[key] as Record<string | number, unknown>;
+  const last = keys[keys.length - 1] as string | number;
+  if (value === undefined) delete node[last];
+  else node[last] = value;
+  return policy;
+}
+
+const corpKeys = ['issuers', 'corp'];
+const route = (i: number, ...keys: string[]) => ['routes', i, ...keys];
+
+describe('an invalid policy', () => {
+  it.each<[string, string, Edit]>([
+    ['a scope with a space', 'POLICY.routes[2].scopes.any[0]', edit(route(2, 'scopes', 'any'), ['read write'])],
+    ['a scope with a quote', 'POLICY.routes[2].scopes.any[0]', edit(route(2, 'scopes', 'any'), ['a"b'])],
+    ['an empty scope in all', 'POLICY.routes[2].scopes.all[1]', edit(route(2, 'scopes', 'all'), ['read', ''])],
+    [
+      'an http issuer off loopback',
+      'POLICY.issuers.corp.issuer',
+      edit([...corpKeys, 'issuer'], 'http://corp.example/'),
+    ],
+    ['an issuer that is not a URL', 'POLICY.issuers.corp.issuer', edit([...corpKeys, 'issuer'], 'corp')],
+    [
+      'an http jwks_uri off loopback',
+      'POLICY.issuers.corp.jwks_uri',
+      edit([...corpKeys, 'jwks_uri'], 'http://k.example/'),
+    ],
+    ['a jwks_uri that is not a URL', 'POLICY.issuers.corp.jwks_uri', edit([...corpKeys, 'jwks_uri'], '/jwks')],
+    ['neither audiences nor client_ids', 'POLICY.issuers.corp', remove([...corpKeys, 'audiences'])],
+    ['empty audiences and no client_ids', 'POLICY.issuers.corp', edit([...corpKeys, 'audiences'], [])],
+    ['an empty audience', 'POLICY.issuers.corp.audiences[0]', edit([...corpKeys, 'audiences'], [''])],
+    ['algorithm HS256', 'POLICY.issuers.corp.algorithms[0]', edit([...corpKeys, 'algorithms'], ['HS256'])],
+    ['algorithm none', 'POLICY.issuers.corp.algorithms[0]', edit([...corpKeys, 'algorithms'], ['none'])],
+    [
+      'a second algorithm none',
+      'POLICY.issuers.corp.algorithms[1]',
+      edit([...corpKeys, 'algorithms'], ['RS256', 'none']),
+    ],
+    ['no algorithm', 'POLICY.issuers.corp.algorithms', edit([...corpKeys, 'algorithms'], [])],
+    ['a TTL of 0', 'POLICY.issuers.corp.jwks_cache_ttl_seconds', edit([...corpKeys, 'jwks_cache_ttl_seconds'], 0)],
+    [
+      'a TTL above a day',
+      'POLICY.issuers.corp.jwks_cache_ttl_seconds',
+      edit([...corpKeys, 'jwks_cache_ttl_seconds'], 86_401),
+    ],
+    [
+      'a fractional TTL',
+      'POLICY.issuers.corp.jwks_cache_ttl_seconds',
+      edit([...corpKeys, 'jwks_cache_ttl_seconds'], 1.5),
+    ],
+    [
+      'a TTL as a string',
+      'POLICY.issuers.corp.jwks_cache_ttl_seconds',
+      edit([...corpKeys, 'jwks_cache_ttl_seconds'], '30'),
+    ],
+    ['a clock skew of 601', 'POLICY.issuers.corp.clock_skew_seconds', edit([...corpKeys, 'clock_skew_seconds'], 601)],
+    [
+      'a cooldown of 0',
+      'POLICY.issuers.corp.jwks_refresh_cooldown_seconds',
+      edit([...corpKeys, 'jwks_refresh_cooldown_seconds'], 0),
+    ],
+    ['no token type', 'POLICY.issuers.corp.token_types', edit([...corpKeys, 'token_types'], [])],
+    ['a misspelt issuer member', 'POLICY.issuers.corp.audience', edit([...corpKeys, 'audience'], ['x'])],
+    [
+      'an issuer id that is not an identifier',
+      'POLICY.issuers["my corp"].issuer',
+      edit(['issuers', 'my corp'], { issuer: 'x', audiences: ['a'] }),
+    ],
+    ['no issuer', 'POLICY.issuers', edit(['issuers'], {})],
+    ['no issuers member', 'POLICY.issuers', remove(['issuers'])],
+    ['no route', 'POLICY.routes', edit(['routes'], [])],
+    ['a relative path', 'POLICY.routes[0].path', edit(route(0, 'path'), 'api')],
+    ['a star inside a path', 'POLICY.routes[0].path', edit(route(0, 'path'), '/a*b')],
+    ['a path with a query', 'POLICY.routes[0].path', edit(route(0, 'path'), '/a?b')],
+    ['a lower-case method', 'POLICY.routes[0].methods[0]', edit(route(0, 'methods'), ['get'])],
+    ['no method', 'POLICY.routes[0].methods', edit(route(0, 'methods'), [])],
+    ['an unknown access', 'POLICY.routes[0].access', edit(route(0, 'access'), 'private')],
+    ['no access', 'POLICY.routes[0].access', remove(route(0, 'access'))],
+    ['an unknown issuer id', 'POLICY.routes[1].issuers[1]', edit(route(1, 'issuers'), ['partner', 'nope'])],
+    ['no issuer on a route', 'POLICY.routes[1].issuers', edit(route(1, 'issuers'), [])],
+    ['issuers absent with two issuers', 'POLICY.routes[1].issuers', remove(route(1, 'issuers'))],
+    ['scopes on a public route', 'POLICY.routes[0].scopes', edit(route(0, 'scopes'), { all: ['read'] })],
+    ['issuers on a public route', 'POLICY.routes[0].issuers', edit(route(0, 'issuers'), ['corp'])],
+    ['claims on a public route', 'POLICY.routes[0].claims', edit(route(0, 'claims'), [])],
+    ['an empty scopes.any', 'POLICY.routes[2].scopes.any', edit(route(2, 'scopes', 'any'), [])],
+    ['an unknown scopes member', 'POLICY.routes[2].scopes.one', edit(route(2, 'scopes', 'one'), ['read'])],
+    ['a claim rule with no test', 'POLICY.routes[2].claims[0]', edit(route(2, 'claims'), [{ claim: 'role' }])],
+    [
+      'a claim rule with two tests',
+      'POLICY.routes[2].claims[1]',
+      edit(route(2, 'claims'), [
+        { claim: 'a', equals: 1 },
+        { claim: 'role', equals: 'x', contains: 'y' },
+      ]),
+    ],
+    [
+      'a claim rule comparing with an object',
+      'POLICY.routes[2].claims[0]',
+      edit(route(2, 'claims'), [{ claim: 'role', equals: { a: 1 } }]),
+    ],
+    ['an empty one_of', 'POLICY.routes[2].claims[0].one_of', edit(route(2, 'claims'), [{ claim: 'role', one_of: [] }])],
+    ['an ftp route origin', 'POLICY.routes[2].origin', edit(route(2, 'origin'), 'ftp://origin.example')],
+    ['a route origin with a query', 'POLICY.routes[2].origin', edit(route(2, 'origin'), 'https://o.example/?a=b')],
+    [
+      'a route origin with an empty fragment',
+      'POLICY.routes[2].origin',
+      edit(route(2, 'origin'), 'https://o.example/#'),
+    ],
+    ['a policy origin with a fragment', 'POLICY.origin', edit(['origin'], 'https://o.example/#top')],
+    ['a policy origin with an empty query', 'POLICY.origin', edit(['origin'], 'https://o.example/base?')],
+    ['an unknown route member', 'POLICY.routes[1].scope', edit(route(1, 'scope'), 'read')],
+    ['header Host', 'POLICY.headers.Host', edit(['headers'], { Host: 'sub' })],
+    ['header Connection', 'POLICY.headers.Connection', edit(['headers'], { Connection: 'sub' })],
+    [
+      'header Transfer-Encoding',
+      'POLICY.headers["Transfer-Encoding"]',
+      edit(['headers'], { 'Transfer-Encoding': 'sub' }),
+    ],
+    ['header Authorization', 'POLICY.headers.Authorization', edit(['headers'], { Authorization: 'sub' })],
+    ['header X-Auth-Signature', 'POLICY.headers["X-Auth-Signature"]', edit(['headers'], { 'X-Auth-Signature': 'sub' })],
+    ['header X-Auth-Subject', 'POLICY.headers["X-Auth-Subject"]', edit(['headers'], { 'X-Auth-Subject': 'sub' })],
+    ['header x-auth-claims', 'POLICY.headers["x-auth-claims"]', edit(['headers'], { 'x-auth-claims': 'sub' })],
+    ['a header name with a space', 'POLICY.headers["Bad Name"]', edit(['headers'], { 'Bad Name': 'sub' })],
+    [
+      'two headers differing only in case',
+      'POLICY.headers["x-user-email"]',
+      edit(['headers'], { 'X-User-Email': 'email', 'x-user-email': 'mail' }),
+    ],
+    [
+      'an unknown header format',
+      'POLICY.headers["X-Groups"]',
+      edit(['headers'], { 'X-Groups': { claim: 'g', format: 'xml' } }),
+    ],
+    ['an empty header claim', 'POLICY.headers["X-Groups"]', edit(['headers'], { 'X-Groups': '' })],
+    [
+      'a secret name that is not an identifier',
+      'POLICY.sign_headers.secret',
+      edit(['sign_headers'], { secret: 'my-key' }),
+    ],
+    ['forward_authorization as a string', 'POLICY.forward_authorization', edit(['forward_authorization'], 'false')],
+    [
+      'an http resource off loopback',
+      'POLICY.resource.resource',
+      edit(['resource'], { resource: 'http://api.example.test' }),
+    ],
+    [
+      'a resource with a query',
+      'POLICY.resource.resource',
+      edit(['resource'], { resource: 'https://api.example.test/?a=b' }),
+    ],
+    [
+      'a resource with an empty query',
+      'POLICY.resource.resource',
+      edit(['resource'], { resource: 'https://api.example.test/?' }),
+    ],
+    [
+      'a resource with a fragment',
+      'POLICY.resource.resource',
+      edit(['resource'], { resource: 'https://api.example.test/#frag' }),
+    ],
+    [
+      'a resource with an empty fragment',
+      'POLICY.resource.resource',
+      edit(['resource'], { resource: 'https://api.example.test/#' }),
+    ],
+    ['a resource that is not a URL', 'POLICY.resource.resource', edit(['resource'], { resource: 'api' })],
+    [
+      'a supported scope with a space',
+      'POLICY.resource.scopes_supported[0]',
+      edit(['resource'], { resource: 'https://api.example.test', scopes_supported: ['a b'] }),
+    ],
+    ['a realm with a quote', 'POLICY.realm', edit(['realm'], 'a"b')],
+    ['a realm with a backslash', 'POLICY.realm', edit(['realm'], 'a\\b')],
+    ['an unknown top-level member', 'POLICY.unknown', edit(['unknown'], true)],
+  ])('names the path of %s', (_case, path, change) => {
+    const error = configError({ POLICY: policyWith(change) });
+    expect(error.code).toBe('config_invalid');
+    expect(error.variable).toBe(path);
+    expect(error.detail?.startsWith(`${path}: `)).toBe(true);
+    expect(error.message).toBe(`verifier misconfigured: ${error.detail}`);
+  });
+
+  it('names the index the policy wrote when a route repeats an issuer id before an unknown one', () => {
+    const error = configError({ POLICY: policyWith(edit(route(1, 'issuers'), ['partner', 'partner', 'nope'])) });
+    expect(error.variable).toBe('POLICY.routes[1].issuers[2]');
+  });
+
+  it('refuses a policy that is not an object', () => {
+    expect(configError({ POLICY: 'null' }).variable).toBe('POLICY');
+    expect(configError({ POLICY: '"text"' }).variable).toBe('POLICY');
+  });
+});
+
+describe('JWKS cache TTL', () => {
+  it('accepts 30 s from POLICY and from JWKS_CACHE_TTL_SECONDS', () => {
+    const fromPolicy = parseConfig({ POLICY: minimalPolicy({ jwks_cache_ttl_seconds: 30 }) });
+    expect(fromPolicy.issuers[0]?.jwksCacheTtlSeconds).toBe(30);
+    const fromVariable = parseConfig({
+      ISSUER: 'https://corp.example/',
+      AUDIENCE: 'https://api.example.test',
+      JWKS_CACHE_TTL_SECONDS: '30',
+    });
+    expect(fromVariable.issuers[0]?.jwksCacheTtlSeconds).toBe(30);
+  });
+
+  it('refuses 0 from POLICY and from JWKS_CACHE_TTL_SECONDS', () => {
+    expect(configError({ POLICY: minimalPolicy({ jwks_cache_ttl_seconds: 0 }) }).variable).toBe(
+      'POLICY.issuers.corp.jwks_cache_ttl_seconds',
+    );
+    expect(
+      configError({
+        ISSUER: 'https://corp.example/',
+        AUDIENCE: 'https://api.example.test',
+        JWKS_CACHE_TTL_SECONDS: '0',
+      }).variable,
+    ).toBe('JWKS_CACHE_TTL_SECONDS');
+  });
+});
+
+describe('a Worker with an invalid POLICY', () => {
+  beforeEach(() => {
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+  });
+
+  it('answers every request with 500 config_invalid naming the path, and forwards nothing', async () => {
+    const issuer = await TestIssuer.create();
+    const origin = new TestOrigin();
+    const policy = {
+      issuers: { corp: { issuer: issuer.url, audiences: ['https://api.example.test'], jwks_uri: issuer.jwksUri } },
+      routes: [
+        { path: '/health', access: 'public' },
+        { path: '/*', access: 'required', scopes: { all: ['read write'] } },
+      ],
+      origin: origin.url,
+      resource: { resource: 'https://api.example.test' },
+    };
+    const requests = [
+      bearer(await issuer.mint()),
+      new Request(`${WORKER_URL}/health`),
+      new Request(`${WORKER_URL}/.well-known/oauth-protected-resource`),
+      new Request(`${WORKER_URL}/resource`, { method: 'POST', body: 'x' }),
+    ];
+    for (const [i, request] of requests.entries()) {
+      const vars: Env = { POLICY: i % 2 === 0 ? policy : JSON.stringify(policy) };
+      const response = await callWorker(request, vars);
+      expect(response.status).toBe(500);
+      expect(response.headers.get('content-type')).toBe('application/problem+json');
+      expect(response.headers.get('www-authenticate')).toBeNull();
+      const body = (await response.json()) as { code: string; detail: string };
+      expect(body.code).toBe('config_invalid');
+      expect(body.detail).toMatch(/^POLICY\.routes\[1\]\.scopes\.all\[0\]: /);
+    }
+    expect(await origin.hits()).toBe(0);
+    expect((await issuer.stats()).jwksFetches).toBe(0);
+  });
+
+  it('refuses an origin ending in an empty query rather than appending every path to that query', async () => {
+    const origin = new TestOrigin();
+    const policy = {
+      issuers: { corp: { issuer: 'https://corp.example/', audiences: ['https://api.example.test'] } },
+      routes: [{ path: '/*', access: 'public' }],
+      origin: `${origin.url}/base?`,
+    };
+    const response = await callWorker(new Request(`${WORKER_URL}/v1/items?x=1`), { POLICY: policy });
+    // Both in one object, so that a failure shows where the origin was asked for the path.
+    expect({ status: response.status, body: await response.json() }).toMatchObject({
+      status: 500,
+      body: { code: 'config_invalid', detail: expect.stringMatching(/^POLICY\.origin: /) },
+    });
+    expect(await origin.hits()).toBe(0);
+  });
+});
+
+type JsonSchema = {
+  properties?: Record<string, JsonSchema>;
+  additionalProperties?: boolean | JsonSchema;
+  required?: string[];
+  items?: JsonSchema;
+};
+
+/** Members of `value` the object schema does not allow, and required members `value` lacks. */
+function schemaMisfits(value: Record<string, unknown>, schema: JsonSchema): string[] {
+  const allowed = Object.keys(schema.properties ?? {});
+  const unknown = schema.additionalProperties === false ? Object.keys(value).filter((k) => !allowed.includes(k)) : [];
+  const missing = (schema.required ?? []).filter((k) => !(k in value));
+  return [...unknown.map((k) => `unknown ${k}`), ...missing.map((k) => `missing ${k}`)];
+}
+
+describe('policy.schema.json', () => {
+  it('is what npm run schema writes from the Valibot schema', () => {
+    expect(committed).toStrictEqual(policyJsonSchema());
+  });
+
+  it('allows every member of the full policy, and refuses unknown ones', () => {
+    const schema = committed as JsonSchema;
+    const issuerSchema = schema.properties?.issuers?.additionalProperties as JsonSchema;
+    const routeSchema = schema.properties?.routes?.items as JsonSchema;
+    expect(schema.additionalProperties).toBe(false);
+    expect(issuerSchema.additionalProperties).toBe(false);
+    expect(routeSchema.additionalProperties).toBe(false);
+
+    expect(schemaMisfits(fullPolicy, schema)).toEqual([]);
+    expect(schemaMisfits(fullPolicy.issuers.corp, issuerSchema)).toEqual([]);
+    expect(schemaMisfits(fullPolicy.issuers.partner, issuerSchema)).toEqual([]);
+    expect(schemaMisfits(fullPolicy.routes[1] as Record<string, unknown>, routeSchema)).toEqual([]);
+
+    // The walk itself catches what it should: a misspelt member and a missing required one.
+    expect(schemaMisfits({ ...fullPolicy.issuers.corp, audience: [] }, issuerSchema)).toEqual(['unknown audience']);
+    expect(schemaMisfits({ path: '/x' }, routeSchema)).toEqual(['missing access']);
+  });
+});
