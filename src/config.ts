@@ -1,90 +1,19 @@
 import { FLAT_VARIABLES, type Vars } from './env.ts';
 import { ConfigError } from './errors.ts';
+import type { Config } from './policy/config-model.ts';
 import { parseFlatVariables } from './policy/flat-variables.ts';
 import { parsePolicy } from './policy/parse-policy.ts';
-import type { PathPattern } from './policy/path-pattern.ts';
 
-export interface IssuerConfig {
-  /** The issuer's id in POLICY (`default` for the flat variables); logs and `c.var.auth` name it. */
-  readonly id: string;
-  /** Exact expected `iss`. */
-  readonly issuer: string;
-  /** A token with an `aud` must hold at least one of these. */
-  readonly audiences: readonly string[];
-  /** A token without `aud` is accepted when its `client_id` is one of these (Amazon Cognito access tokens). */
-  readonly clientIds: readonly string[];
-  /** JWKS URL; `undefined` means discover it from the issuer's metadata. */
-  readonly jwksUri: string | undefined;
-  readonly algorithms: readonly string[];
-  readonly clockSkewSeconds: number;
-  readonly jwksCacheTtlSeconds: number;
-  readonly jwksRefreshCooldownSeconds: number;
-  /** Accepted `typ` values, lower-case without `application/` (RFC 9068 §4); `undefined`: not checked. */
-  readonly tokenTypes: readonly string[] | undefined;
-  /** Claim paths every token must carry. */
-  readonly requiredClaims: readonly string[];
-}
-
-export type Access = 'public' | 'optional' | 'required';
-
-/** A JSON value a claim rule compares with. */
-export type ClaimValue = string | number | boolean;
-
-export type ClaimRule =
-  | { readonly claim: string; readonly equals: ClaimValue }
-  | { readonly claim: string; readonly oneOf: readonly ClaimValue[] }
-  | { readonly claim: string; readonly contains: ClaimValue };
-
-export interface RouteConfig {
-  /** `any`: the flat variables' catch-all, which also matches paths no pattern may match. */
-  readonly path: PathPattern | 'any';
-  /** Upper-case methods; `undefined`: every method. */
-  readonly methods: readonly string[] | undefined;
-  readonly access: Access;
-  /** The issuers whose tokens this route accepts (direct references into `Config.issuers`). */
-  readonly issuers: readonly IssuerConfig[];
-  readonly scopes: { readonly all: readonly string[]; readonly any: readonly string[] };
-  readonly claims: readonly ClaimRule[];
-  /** This route's origin; `undefined`: the config's. */
-  readonly origin: string | undefined;
-}
-
-export interface HeaderMapping {
-  /** Lower-case header name. */
-  readonly name: string;
-  /** Claim path (dotted; a top-level claim whose name holds dots wins). */
-  readonly claim: string;
-  /** `text`: strings as is, anything else as JSON; `csv`: an array's items joined by `,`; `json`: always JSON. */
-  readonly format: 'text' | 'csv' | 'json';
-}
-
-export interface ResourceConfig {
-  /** The resource identifier (RFC 9728 §1.2). */
-  readonly resource: string;
-  /** Where the metadata is served (RFC 9728 §3.1), on whatever host the Worker answers. */
-  readonly metadataPath: string;
-  /** The absolute metadata URL named in every challenge (`resource_metadata`). */
-  readonly metadataUrl: string;
-  readonly authorizationServers: readonly string[];
-  readonly scopesSupported: readonly string[] | undefined;
-}
-
-export interface Config {
-  readonly issuers: readonly IssuerConfig[];
-  /** First match wins; a request no route matches is refused with 404 `no_route`. */
-  readonly routes: readonly RouteConfig[];
-  /** Base URL of the origin, without a trailing slash; the gateway requires it (or one per route). */
-  readonly origin: string | undefined;
-  readonly realm: string;
-  /** Verified claims sent to the origin as request headers. */
-  readonly headers: readonly HeaderMapping[];
-  /** Name of the Worker secret whose value keys X-Auth-Signature; `undefined`: not signed. */
-  readonly signingSecret: string | undefined;
-  /** Whether the origin receives the client's `Authorization` header. */
-  readonly forwardAuthorization: boolean;
-  /** RFC 9728 protected-resource metadata; `undefined`: not published. */
-  readonly resource: ResourceConfig | undefined;
-}
+export type {
+  Access,
+  ClaimRule,
+  ClaimValue,
+  Config,
+  HeaderMapping,
+  IssuerConfig,
+  ResourceConfig,
+  RouteConfig,
+} from './policy/config-model.ts';
 
 /**
  * Turns the Worker's variables into a validated `Config`: POLICY when it is set, else the flat

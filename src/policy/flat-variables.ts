@@ -1,4 +1,3 @@
-import type { Config, IssuerConfig, RouteConfig } from '../config.ts';
 import {
   DEFAULT_ALGORITHMS,
   DEFAULT_CLOCK_SKEW_SECONDS,
@@ -10,8 +9,9 @@ import {
 } from '../constants.ts';
 import type { Vars } from '../env.ts';
 import { ConfigError } from '../errors.ts';
-import { parseResource } from '../http/resource-metadata.ts';
+import type { Config, IssuerConfig, RouteConfig } from './config-model.ts';
 import { parsePathPattern } from './path-pattern.ts';
+import { parseResource } from './resource.ts';
 import { keySourceUrl, parseAlgorithms, parseOrigin, parseRealm, parseScopes } from './values.ts';
 
 type FlatName = Exclude<keyof Vars, 'POLICY'>;

@@ -1,5 +1,4 @@
 import * as v from 'valibot';
-import type { ClaimRule, Config, HeaderMapping, IssuerConfig, RouteConfig } from '../config.ts';
 import {
   DEFAULT_ALGORITHMS,
   DEFAULT_CLOCK_SKEW_SECONDS,
@@ -8,9 +7,10 @@ import {
   DEFAULT_REALM,
 } from '../constants.ts';
 import { ConfigError } from '../errors.ts';
-import { parseResource } from '../http/resource-metadata.ts';
-import { checkMappedHeaderName } from '../proxy/identity-headers.ts';
+import { checkMappedHeaderName } from '../proxy/header-names.ts';
+import type { ClaimRule, Config, HeaderMapping, IssuerConfig, RouteConfig } from './config-model.ts';
 import { parsePathPattern } from './path-pattern.ts';
+import { parseResource } from './resource.ts';
 import { type Policy, type PolicyIssuer, type PolicyRoute, policySchema } from './schema.ts';
 import { keySourceUrl, normalizeTokenType, parseAlgorithms, parseOrigin, parseRealm } from './values.ts';
 

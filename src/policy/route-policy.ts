@@ -1,4 +1,4 @@
-import type { RouteConfig } from '../config.ts';
+import type { RouteConfig } from './config-model.ts';
 import { matchesPath } from './path-pattern.ts';
 
 /**

@@ -1,23 +1,7 @@
 import type { AuthResult } from '../auth/verifier.ts';
 import type { HeaderMapping } from '../config.ts';
+import { AUTH_HEADER_PREFIX, NOT_FORWARDED } from './header-names.ts';
 import { isHeaderSafe, setMappedHeaders } from './identity-headers.ts';
-
-/** RFC 9110 §7.6.1: connection-specific fields a proxy must not forward; `host` is the origin's own. */
-export const NOT_FORWARDED: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-]);
-
-/** Prefix of the identity headers we set; any the client sent are removed so identity cannot be smuggled. */
-export const AUTH_HEADER_PREFIX = 'x-auth-';
 
 /** What the policy says about the origin's request headers, fixed when the gateway is built. */
 export interface HeaderPlan {
