@@ -1,8 +1,5 @@
 import type { ResourceConfig } from '../config.ts';
 import { RESOURCE_METADATA_MAX_AGE_SECONDS } from '../constants.ts';
-import { ConfigError } from '../errors.ts';
-import { isLoopback } from '../policy/url-safety.ts';
-import { parseUrl } from '../policy/values.ts';
 
 /** The protected-resource metadata document (RFC 9728 §2): public, cacheable, never forwarded. */
 export function resourceMetadataResponse(resource: ResourceConfig, method: string): Response {
