@@ -76,6 +76,13 @@ export const RSA_MIN_MODULUS_BITS = 2048;
 /** Verifying with a huge modulus costs CPU on every request; no issuer uses more than this. */
 export const RSA_MAX_MODULUS_BITS = 8192;
 
+/**
+ * A token without `kid` is tried against each key that fits its `alg`, up to this many (issuers
+ * that omit kid publish one key, or a few during a rotation); more is `unknown_kid`, so a forged
+ * kid-less token costs at most this many signature checks.
+ */
+export const MAX_KIDLESS_CANDIDATE_KEYS = 3;
+
 /** Access tokens are a few KB; anything larger is refused before any parsing. */
 export const MAX_TOKEN_LENGTH_BYTES = 16 * 1024;
 

@@ -90,8 +90,20 @@ describe('signing algorithms', () => {
     expect((await callWorker(bearer(token), vars)).status).toBe(200);
   });
 
-  it('refuses a token without kid when several keys fit', async () => {
-    const issuer = await TestIssuer.create(['RS256', 'RS256']);
+  it('tries each fitting key, in JWKS order, for a token without kid', async () => {
+    const issuer = await TestIssuer.create(['RS256', 'ES256', 'RS256', 'RS256']);
+    const vars = varsFor(issuer, new TestOrigin());
+    for (const key of [issuer.keys[0], issuer.keys[2], issuer.keys[3]]) {
+      const token = await issuer.mint({ key, header: { kid: undefined } });
+      expect((await callWorker(bearer(token), vars)).status).toBe(200);
+    }
+    const stranger = await makeKey('RS256');
+    const forged = await issuer.mint({ key: stranger, header: { kid: undefined } });
+    expect(await code(await callWorker(bearer(forged), vars))).toBe('bad_signature');
+  });
+
+  it('refuses a token without kid when more than 3 keys fit', async () => {
+    const issuer = await TestIssuer.create(['RS256', 'RS256', 'RS256', 'RS256']);
     const token = await issuer.mint({ header: { kid: undefined } });
     expect(await code(await callWorker(bearer(token), varsFor(issuer, new TestOrigin())))).toBe('unknown_kid');
   });

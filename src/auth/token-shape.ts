@@ -1,5 +1,5 @@
 import type { JWTPayload } from 'jose';
-import { base64urlToBinary } from '../encoding/base64url.ts';
+import { BASE64URL_VALUE, base64urlToBinary } from '../encoding/base64url.ts';
 import { VerifierError } from '../errors.ts';
 
 /** Claims deeper than this are not access tokens; deep nesting only costs parse time (CVE-2025-53864 class). */
@@ -10,12 +10,6 @@ const MAX_JSON_DEPTH = 16;
  * accepts `=` padding, so this is what keeps one token to one spelling.
  */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-
-/** base64url alphabet value per char code, for the one character whose unused bits are checked. */
-const BASE64URL_VALUE = new Int8Array(128).fill(-1);
-for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].entries()) {
-  BASE64URL_VALUE[c.charCodeAt(0)] = i;
-}
 
 /** Bits of the last character that encode nothing, by length % 4: 2 (or 3) leftover characters leave 4 (or 2). */
 const UNUSED_BITS = [0, 0, 0xf, 0x3] as const;
@@ -36,9 +30,10 @@ const BACKSLASH = 0x5c;
  * verifier reject them; two parsers disagreeing on `{"alg":"RS256","alg":"none"}` is an attack)
  * and without deep nesting. It runs on every unverified token, so the scans are native (regex,
  * base64 and UTF-8 decoders) and only the duplicate count is ours.
- * Returns the payload it parsed: claims nobody has verified yet, for after the signature check.
+ * Returns what it parsed, for the signature check (the header, and where the signing input ends)
+ * and after it (the claims, which nobody has verified yet).
  */
-export function parseTokenShape(token: string): JWTPayload {
+export function parseTokenShape(token: string): TokenShape {
   if (!COMPACT_JWS.test(token)) throw new VerifierError('malformed_token');
   const first = token.indexOf('.');
   const second = token.indexOf('.', first + 1);
@@ -53,8 +48,18 @@ export function parseTokenShape(token: string): JWTPayload {
   if (header === undefined || payload === undefined) throw new VerifierError('malformed_token');
   // RFC 7797 unencoded payloads are never valid for a JWT (RFC 7797 §7); a `b64` member without
   // `crit` would be read differently by verifiers that do and do not know it, so refuse it outright.
-  if ('b64' in strictJsonObject(header)) throw new VerifierError('malformed_token');
-  return strictJsonObject(payload);
+  const protectedHeader = strictJsonObject(header);
+  if ('b64' in protectedHeader) throw new VerifierError('malformed_token');
+  return { header: protectedHeader, claims: strictJsonObject(payload), signingInputEnd: second };
+}
+
+/** A token that passed the shape check, nothing of it verified yet. */
+export interface TokenShape {
+  /** The protected header: a JSON object without duplicate members or `b64`. */
+  readonly header: Readonly<Record<string, unknown>>;
+  readonly claims: JWTPayload;
+  /** Index of the second `.`: the signing input is `token[0, signingInputEnd)`, the signature follows it. */
+  readonly signingInputEnd: number;
 }
 
 /**

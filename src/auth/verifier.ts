@@ -9,7 +9,7 @@ import { isCorsPreflight, routeMatches, routingMethod } from '../policy/route-po
 import { authorize, challengeScope } from './authorize.ts';
 import { extractBearerToken, isB64token } from './extract-token.ts';
 import { createVerifiedTokenCache, type VerifiedTokenCache } from './token-cache.ts';
-import { parseTokenShape } from './token-shape.ts';
+import { parseTokenShape, type TokenShape } from './token-shape.ts';
 import { verifyToken } from './verify-token.ts';
 
 /** What a verified request carries on to the origin and to `c.var.auth`. */
@@ -97,13 +97,13 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
       const cached = issuer.tokenCache.get(token, nowMs, issuer.resolver.currentVersion(io));
       if (cached) return result(issuer, cached, token);
     }
-    const unverified = shapeOf(token);
+    const shape = shapeOf(token);
     // Chosen by the unverified `iss` among the route's issuers only: nothing is fetched for any other.
-    const issuer = route.issuers.find((candidate) => candidate.config.issuer === unverified.iss);
+    const issuer = route.issuers.find((candidate) => candidate.config.issuer === shape.claims.iss);
     if (!issuer) throw new VerifierError('wrong_issuer');
     const { resolver, tokenCache } = issuer;
     const versionBefore = resolver.currentVersion(io);
-    const claims = await verifyToken(token, unverified, issuer.config, (header) => resolver.getKey(header, io), nowMs);
+    const claims = await verifyToken(token, shape, issuer.config, (header) => resolver.getKeys(header, io), nowMs);
     const versionAfter = resolver.currentVersion(io);
     // A set that changed during verification may no longer hold the key that verified it.
     if (versionBefore === undefined || versionBefore === versionAfter) tokenCache.set(token, claims, versionAfter);
@@ -152,8 +152,8 @@ function issuerRuntime(
   };
 }
 
-/** The unverified payload; a token that is not even a b64token is a malformed header (400), not a bad token. */
-function shapeOf(token: string): JWTPayload {
+/** The unverified header and payload; a token that is not even a b64token is a malformed header (400), not a bad token. */
+function shapeOf(token: string): TokenShape {
   try {
     return parseTokenShape(token);
   } catch (error) {

@@ -1,46 +1,32 @@
-import { compactVerify, errors, type JWSHeaderParameters, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import type { IssuerConfig } from '../config.ts';
-import { type ErrorCode, VerifierError } from '../errors.ts';
+import { VerifierError } from '../errors.ts';
 import { normalizeTokenType } from '../policy/values.ts';
 import { checkClaims } from './check-claims.ts';
-
-export type KeyLookup = (header: JWSHeaderParameters) => Promise<CryptoKey>;
+import type { TokenShape } from './token-shape.ts';
+import { type KeysLookup, verifySignature } from './verify-signature.ts';
 
 /**
- * Verifies the signature with jose's `compactVerify` (the algorithm allowlist is checked before
- * any key lookup), then the token type and the claims (`checkClaims`). `claims` is the payload
- * the shape check parsed from the very bytes jose verifies, so it is parsed once. The signature
- * comes first, so a forged expired token reports the forgery.
+ * Verifies a shape-checked token: the signature (`verifySignature`; the algorithm allowlist is
+ * checked before any key lookup), then the token type and the claims (`checkClaims`). The claims
+ * are the payload the shape check parsed from the very bytes that were verified, so they are
+ * parsed once. The signature comes first, so a forged expired token reports the forgery.
  */
 export async function verifyToken(
   token: string,
-  claims: JWTPayload,
+  shape: TokenShape,
   issuer: IssuerConfig,
-  getKey: KeyLookup,
+  getKeys: KeysLookup,
   nowMs: number,
 ): Promise<JWTPayload> {
-  let header: JWSHeaderParameters;
-  try {
-    header = (await compactVerify(token, getKey, { algorithms: issuer.algorithms as string[] })).protectedHeader;
-  } catch (error) {
-    throw toVerifierError(error);
+  await verifySignature(token, shape, issuer.algorithms, getKeys);
+  if (issuer.tokenTypes && !isAcceptedType(shape.header.typ, issuer.tokenTypes)) {
+    throw new VerifierError('wrong_token_type');
   }
-  if (issuer.tokenTypes && !isAcceptedType(header.typ, issuer.tokenTypes)) throw new VerifierError('wrong_token_type');
-  checkClaims(claims, issuer, nowMs);
-  return claims;
+  checkClaims(shape.claims, issuer, nowMs);
+  return shape.claims;
 }
 
 function isAcceptedType(typ: unknown, accepted: readonly string[]): boolean {
   return typeof typ === 'string' && accepted.includes(normalizeTokenType(typ));
-}
-
-function toVerifierError(error: unknown): VerifierError {
-  if (error instanceof VerifierError) return error;
-  return new VerifierError(joseErrorCode(error), undefined, { cause: error });
-}
-
-function joseErrorCode(error: unknown): ErrorCode {
-  if (error instanceof errors.JOSEAlgNotAllowed) return 'alg_not_allowed';
-  if (error instanceof errors.JWSSignatureVerificationFailed) return 'bad_signature';
-  return 'malformed_token';
 }

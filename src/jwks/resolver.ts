@@ -42,8 +42,12 @@ export interface JwksResolver {
    * verified tokens, are valid only while this stays the same.
    */
   currentVersion(io: ResolverIo): string | undefined;
-  /** The verification key for a token header; throws `unknown_kid` or `jwks_unavailable`. */
-  getKey(header: JWSHeaderParameters, io: ResolverIo): Promise<CryptoKey>;
+  /**
+   * The keys that may verify a token with this header (one with a `kid`; up to
+   * `MAX_KIDLESS_CANDIDATE_KEYS` without), each imported for the header's `alg`; throws
+   * `unknown_kid` or `jwks_unavailable`.
+   */
+  getKeys(header: JWSHeaderParameters, io: ResolverIo): Promise<readonly CryptoKey[]>;
   /** Fetches from the issuer now and writes every tier (the scheduled refresh). */
   refresh(io: ResolverIo): Promise<void>;
 }
@@ -189,8 +193,10 @@ export function createJwksResolver(options: JwksResolverOptions): JwksResolver {
     );
   }
 
-  function findKey(set: LoadedSet, header: JWSHeaderParameters): Promise<CryptoKey | undefined> {
-    return set.index.find(header).catch((error) => {
+  function findKeys(set: LoadedSet, header: JWSHeaderParameters): Promise<readonly CryptoKey[] | undefined> {
+    const found = set.index.find(header);
+    if (found === undefined) return Promise.resolve(undefined);
+    return found.catch((error) => {
       log('jwks_key_import_failed', { reason: String(error) });
       return undefined;
     });
@@ -224,10 +230,10 @@ export function createJwksResolver(options: JwksResolverOptions): JwksResolver {
       return loaded && usable(loaded, io) ? loaded.record.hash : undefined;
     },
 
-    async getKey(header, io) {
+    async getKeys(header, io) {
       let set = await currentSet(io);
-      const key = await findKey(set, header);
-      if (key) return key;
+      const keys = await findKeys(set, header);
+      if (keys) return keys;
       if (inflight) {
         set = await waitForShared(inflight).catch(() => set);
       } else if (now() - lastIssuerFetchAt >= cooldownMs) {
@@ -238,7 +244,7 @@ export function createJwksResolver(options: JwksResolverOptions): JwksResolver {
       } else {
         throw new VerifierError('unknown_kid');
       }
-      const refreshed = await findKey(set, header);
+      const refreshed = await findKeys(set, header);
       if (refreshed) return refreshed;
       throw new VerifierError('unknown_kid');
     },
