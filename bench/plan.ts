@@ -9,7 +9,7 @@ import { startWorkerd, type WorkerName } from './systems/workerd.ts';
 import type { Alg } from './tokens.ts';
 
 /** Ceilings get the repeated RS256 token, unchecked, so they parse and forward the same bytes as what they bound. */
-export type Mode = 'token not checked' | 'repeated RS256' | 'unique RS256' | 'unique ES256';
+export type Mode = 'token not checked' | 'repeated RS256' | 'unique RS256' | 'unique ES256' | 'zipf RS256';
 
 export interface Measurement {
   readonly system: string;
@@ -28,8 +28,8 @@ export interface PlanContext {
   readonly audience: string;
   readonly jwksUri: string;
   readonly pemFiles: Record<Alg, string>;
-  /** The RS256 public JWK, for system V's single verify. */
-  readonly rs256Jwk: string;
+  /** The public JWKs, for system V's single verify. */
+  readonly publicJwks: Record<Alg, string>;
   readonly workDir: string;
   readonly withHaproxy: boolean;
   /** Measure the peers with unique ES256 tokens too (longer than the 8-minute budget). */
@@ -39,8 +39,11 @@ export interface PlanContext {
 export const key = (m: { system: string; mode: string }) => `${m.system} | ${m.mode}`;
 
 const A = 'A workerd pass-through';
-/** System V's key, for the measured crypto floor. */
-export const RAW_VERIFY = 'V raw verify only | unique RS256';
+/** System V's keys, for the measured crypto floor of each algorithm. */
+export const RAW_VERIFY = {
+  RS256: 'V raw verify only | unique RS256',
+  ES256: 'V raw verify only | unique ES256',
+} as const;
 const DE0 = 'D0/E0 express proxy';
 const F0 = 'F0 haproxy';
 
@@ -73,20 +76,21 @@ export function plan(context: PlanContext): Measurement[] {
   return [
     ceiling('G origin direct', async () => ({ ...origin, stop: async () => {} })),
     ceiling(A, () => startWorkerd('a', bundles.passthrough, { ORIGIN: origin.url })),
-    ...(['repeated RS256', 'unique RS256', 'unique ES256'] as const).map((mode) => ({
+    ...(['repeated RS256', 'unique RS256', 'unique ES256', 'zipf RS256'] as const).map((mode) => ({
       system: 'B edge-verifier',
       mode,
       ceiling: ceilingKey(A),
       probeEs256: false,
       start: () => startWorkerd('b', bundles['edge-verifier'], vars),
     })),
-    {
+    ...(['RS256', 'ES256'] as const).map((alg) => ({
       system: 'V raw verify only',
-      mode: 'unique RS256',
+      mode: `unique ${alg}` as const,
       ceiling: ceilingKey(A),
       probeEs256: false,
-      start: () => startWorkerd('v', bundles['raw-verify'], { ORIGIN: origin.url, RS256_JWK: context.rs256Jwk }),
-    },
+      start: () =>
+        startWorkerd('v', bundles['raw-verify'], { ORIGIN: origin.url, ALG: alg, JWK: context.publicJwks[alg] }),
+    })),
     ...peer('C hono/jwk', ceilingKey(A), () => startWorkerd('c', bundles['hono-jwk'], vars)),
     ceiling(DE0, () => startNodePeer('none', vars)),
     ...peer('D express-oauth-jwt', ceilingKey(DE0), () => startNodePeer('express-oauth-jwt', vars)),

@@ -4,6 +4,7 @@ import type { LoadResult } from './load/wrk.ts';
 import type { MicroResult } from './micro.ts';
 import { RESULTS_DIR } from './paths.ts';
 import { RAW_VERIFY } from './plan.ts';
+import { SETTINGS } from './settings.ts';
 
 export interface Sample extends LoadResult {
   system: string;
@@ -96,6 +97,7 @@ export function printTable(
   micro: MicroResult | undefined,
   floorRps: number | undefined,
   probes: Es256Probe[],
+  zipfHitRatio?: number,
 ): void {
   const header = [
     'system | mode',
@@ -161,14 +163,29 @@ export function printTable(
     );
   }
   const b = rows.find((r) => r.key === 'B edge-verifier | unique RS256');
-  const v = rows.find((r) => r.key === RAW_VERIFY);
   const ofB = (floor: number) => (b ? `; B unique RS256 = ${(b.rps / floor).toFixed(3)} × that` : '');
   if (floorRps !== undefined) {
     console.log(
       `crypto floor for unique RS256 = 1 / (1/R_A + t_raw_verify) = ${floorRps.toFixed(0)} req/s${ofB(floorRps)}`,
     );
   }
-  if (v) console.log(`crypto floor measured under load (system V) = ${v.rps.toFixed(0)} req/s${ofB(v.rps)}`);
+  for (const alg of ['RS256', 'ES256'] as const) {
+    const v = rows.find((r) => r.key === RAW_VERIFY[alg]);
+    const bAlg = rows.find((r) => r.key === `B edge-verifier | unique ${alg}`);
+    if (!v) continue;
+    const p99 = bAlg ? `, p99 ${(bAlg.p99Ms / v.p99Ms).toFixed(2)} × V's` : '';
+    console.log(
+      `crypto floor measured under load (system V, ${alg}) = ${v.rps.toFixed(0)} req/s` +
+        (bAlg ? `; B unique ${alg} = ${(bAlg.rps / v.rps).toFixed(3)} × that${p99}` : ''),
+    );
+  }
+  const zipf = rows.find((r) => r.key === 'B edge-verifier | zipf RS256');
+  if (zipf?.ratioToCeiling !== undefined) {
+    console.log(
+      `Zipf RS256 (s = ${SETTINGS.zipf.s} over ${SETTINGS.zipf.tokens} tokens): B = ${zipf.ratioToCeiling.toFixed(3)} × A` +
+        (zipfHitRatio === undefined ? '' : `, verified-token cache hit ratio ${(zipfHitRatio * 100).toFixed(1)} %`),
+    );
+  }
 }
 
 export async function writeResult(result: unknown): Promise<string> {

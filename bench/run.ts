@@ -3,7 +3,7 @@
  * reported. See bench/README.md for what is measured and why.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { startDevIssuer } from '../scripts/dev-issuer.ts';
 import { runWrk, type TokenSource } from './load/wrk.ts';
@@ -19,6 +19,7 @@ import { firstJsonLine, type Running, startProcess, stopAllOnSignal, stopProcess
 import { buildWorkers, workerdBinary } from './systems/workerd.ts';
 import { ALGS, type Alg, createMinter, loadOrCreateKeys, tokenPool } from './tokens.ts';
 import { ensureTool } from './tools.ts';
+import { zipfCacheHitRatio } from './zipf.ts';
 
 const started = Date.now();
 const elapsedSeconds = () => (Date.now() - started) / 1000;
@@ -91,7 +92,7 @@ try {
     ...target,
     jwksUri,
     pemFiles,
-    rs256Jwk: JSON.stringify(keys.RS256.publicJwk),
+    publicJwks: { RS256: JSON.stringify(keys.RS256.publicJwk), ES256: JSON.stringify(keys.ES256.publicJwk) },
     workDir,
     withHaproxy,
     peersEs256: SETTINGS.peersEs256,
@@ -104,10 +105,11 @@ try {
       `${SETTINGS.connections} connections, ${SETTINGS.threads} wrk threads (setup took ${elapsedSeconds().toFixed(0)} s)`,
   );
 
-  const tokenSource = (mode: Mode): TokenSource =>
-    mode === 'token not checked' || mode === 'repeated RS256'
-      ? { kind: 'repeated', token: repeated.RS256 }
-      : { kind: 'unique', file: pools[mode === 'unique RS256' ? 'RS256' : 'ES256'] };
+  const tokenSource = (mode: Mode): TokenSource => {
+    if (mode === 'token not checked' || mode === 'repeated RS256') return { kind: 'repeated', token: repeated.RS256 };
+    if (mode === 'zipf RS256') return { kind: 'zipf', file: pools.RS256, n: SETTINGS.zipf.tokens, s: SETTINGS.zipf.s };
+    return { kind: 'unique', file: pools[mode === 'unique RS256' ? 'RS256' : 'ES256'] };
+  };
   /** Warm-up never touches the unique pool, so no measured token has been seen before. */
   const warmupSource = (mode: Mode): TokenSource => ({
     kind: 'repeated',
@@ -189,10 +191,18 @@ try {
     notes.push(`micro-benchmark failed: ${String(error)}`);
   }
   const rows = summarize(samples);
+  const zipfRow = rows.find((r) => r.key === 'B edge-verifier | zipf RS256');
+  const zipfHitRatio = zipfRow
+    ? zipfCacheHitRatio(
+        Math.round(zipfRow.rps * SETTINGS.seconds),
+        (await readFile(pools.RS256, 'utf8')).split('\n', SETTINGS.zipf.tokens),
+        SETTINGS.zipf.s,
+      )
+    : undefined;
   const ceilingA = rows.find((r) => r.key === 'A workerd pass-through | token not checked');
   const floorRps = ceilingA && micro ? 1 / (1 / ceilingA.rps + micro.rawVerifyUs.RS256 / 1e6) : undefined;
   console.log('');
-  printTable(rows, micro, floorRps, probes);
+  printTable(rows, micro, floorRps, probes, zipfHitRatio);
   for (const note of notes) console.log(`note: ${note}`);
   const path = await writeResult({
     date: new Date().toISOString(),
@@ -201,6 +211,7 @@ try {
     rows,
     micro,
     floorRps,
+    zipfHitRatio,
     es256Probes: probes,
     notes,
     samples,

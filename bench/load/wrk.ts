@@ -17,12 +17,20 @@ export interface LoadResult {
   tokenWraps: number;
 }
 
-export type TokenSource = { kind: 'repeated'; token: string } | { kind: 'unique'; file: string };
+export type TokenSource =
+  | { kind: 'repeated'; token: string }
+  | { kind: 'unique'; file: string }
+  /** Each request's token drawn from the file's first `n` tokens, the k-th with weight 1/k^s. */
+  | { kind: 'zipf'; file: string; n: number; s: number };
 
 export function runWrk(url: string, seconds: number, tokens: TokenSource): Promise<LoadResult> {
   const env: Record<string, string> = { ...process.env, THREADS: String(SETTINGS.threads) } as Record<string, string>;
   if (tokens.kind === 'repeated') env.TOKEN = tokens.token;
-  if (tokens.kind === 'unique') env.TOKENS_FILE = tokens.file;
+  if (tokens.kind === 'unique' || tokens.kind === 'zipf') env.TOKENS_FILE = tokens.file;
+  if (tokens.kind === 'zipf') {
+    env.ZIPF_N = String(tokens.n);
+    env.ZIPF_S = String(tokens.s);
+  }
   const args = [
     `-t${SETTINGS.threads}`,
     `-c${SETTINGS.connections}`,
