@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 
@@ -5,6 +6,18 @@ export default defineConfig({
   plugins: [
     cloudflareTest({
       wrangler: { configPath: './wrangler.toml' },
+      miniflare: {
+        // An origin Worker behind a service binding (test/service-origin.test.ts passes it in explicitly).
+        serviceBindings: { ORIGIN_SERVICE: 'echo-service' },
+        workers: [
+          {
+            name: 'echo-service',
+            modules: true,
+            scriptPath: fileURLToPath(new URL('./test/setup/echo-service.js', import.meta.url)),
+            compatibilityDate: '2026-08-01',
+          },
+        ],
+      },
     }),
   ],
   test: {

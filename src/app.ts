@@ -4,7 +4,10 @@ import { createVerifier, type Verifier, type VerifierDeps } from './auth/verifie
 import type { Config } from './config.ts';
 import type { Env } from './env.ts';
 import { refuse } from './http/refuse.ts';
-import { consoleLogger } from './log.ts';
+import { consoleLogger, levelledLogger } from './log.ts';
+import type { Decision } from './observe/decision.ts';
+import { createReporter } from './observe/report.ts';
+import { DEFAULT_OBSERVABILITY, type ObservabilitySettings } from './observe/settings.ts';
 import { createForwarder } from './proxy/forward.ts';
 
 export interface GatewayApp {
@@ -12,23 +15,54 @@ export interface GatewayApp {
   readonly verifier: Verifier;
 }
 
+export interface AppDeps extends VerifierDeps {
+  /** Log level and Server-Timing (`LOG_LEVEL`, `SERVER_TIMING`). Default: `info`, no Server-Timing. */
+  readonly observability?: ObservabilitySettings;
+}
+
 /** The KV binding the gateway's key cache uses, for requests and the scheduled refresh alike. */
 export const GATEWAY_KV_BINDING = 'JWKS_CACHE';
 
 /** The gateway: the same request guard the middleware library uses, then a proxy to the route's origin. */
-export function createApp(config: Config, deps: VerifierDeps = {}): GatewayApp {
-  const log = deps.log ?? consoleLogger;
+export function createApp(config: Config, deps: AppDeps = {}): GatewayApp {
+  const observability = deps.observability ?? DEFAULT_OBSERVABILITY;
+  const log = levelledLogger(deps.log ?? consoleLogger, observability.logLevel);
+  const now = deps.now ?? Date.now;
+  const report = createReporter(log, observability.logLevel);
   const forward = createForwarder(config, deps);
-  const verifier = createVerifier(config, deps);
+  const verifier = createVerifier(config, { ...deps, log });
   const app = new Hono<{ Bindings: Env }>();
-  const guard = requestGuard(verifier, { kvBinding: GATEWAY_KV_BINDING, log });
+  const guard = requestGuard(verifier, { kvBinding: GATEWAY_KV_BINDING, report });
   app.all('*', async (c) => {
     // Parsed once, for route matching and the origin URL.
     const url = new URL(c.req.url);
-    const outcome = await guard(c, url);
-    if (outcome instanceof Response) return outcome;
-    return forward(c.req.raw, url, outcome.route, outcome.auth, c.env);
+    const admitted = await guard(c, url);
+    if (admitted instanceof Response) return admitted;
+    const sentAt = now();
+    const response = await forward(c.req.raw, url, admitted.route, admitted.auth, c.env);
+    report(c.env, {
+      outcome: 'forwarded',
+      status: response.status,
+      method: c.req.method,
+      path: url.pathname,
+      decision: admitted.decision,
+      originMs: now() - sentAt,
+    });
+    return observability.serverTiming ? withServerTiming(response, admitted.decision) : response;
   });
-  app.onError((error, c) => refuse(error, verifier.challenge, log, { method: c.req.method, path: c.req.path }));
+  app.onError((error, c) =>
+    refuse(error, verifier.challenge, report, { method: c.req.method, path: c.req.path, env: c.env }),
+  );
   return { app, verifier };
+}
+
+/**
+ * The origin's response with our part of the time added (W3C Server-Timing): `auth` with the
+ * verification time and the key's tier. The origin's own entries stay. The body still streams.
+ */
+function withServerTiming(response: Response, decision: Decision): Response {
+  const headers = new Headers(response.headers);
+  const tier = decision.keyTier ?? 'none';
+  headers.append('server-timing', `auth;dur=${decision.verifyMs ?? 0};desc="${tier}"`);
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }

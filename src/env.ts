@@ -6,6 +6,12 @@
 export interface Env {
   /** KV namespace holding each JWKS (and discovery result) for every data centre. */
   JWKS_CACHE?: KVNamespace;
+  /**
+   * Service binding to the origin Worker, used by the flat variables when ORIGIN is absent (a
+   * POLICY names its own with `origin_service`). Read per request; without it (and without ORIGIN)
+   * a request that would be forwarded answers 500.
+   */
+  ORIGIN_SERVICE?: Fetcher;
   /** The whole policy (issuers, routes, headers, resource) as a JSON object or a string of JSON. Replaces the flat variables. */
   POLICY?: string | object;
   /** Required without POLICY. The exact expected `iss`. */
@@ -16,7 +22,7 @@ export interface Env {
   CLIENT_IDS?: string;
   /** Optional. The JWKS URL; discovered from the issuer's metadata when absent. */
   JWKS_URI?: string;
-  /** Required for the gateway. Base URL of the protected origin; the request path and query are appended. */
+  /** Base URL of the protected origin; the request path and query are appended. Absent: the ORIGIN_SERVICE binding. */
   ORIGIN?: string;
   /** Optional. Comma-separated accepted `alg` values. Default: RS/PS/ES 256-384(-512), EdDSA. */
   ALGORITHMS?: string;
@@ -34,6 +40,12 @@ export interface Env {
   RESOURCE?: string;
   /** Optional. Realm in the `WWW-Authenticate` challenge. Default `api`. */
   REALM?: string;
+  /** Optional. `error`, `warn`, `info` (one line per request decision) or `debug`. Default `info`. */
+  LOG_LEVEL?: string;
+  /** Optional. `true` adds `Server-Timing: auth;dur=…;desc="<key tier>"` to forwarded responses. Default off. */
+  SERVER_TIMING?: string;
+  /** Optional Workers Analytics Engine dataset: one data point per request decision. */
+  AUTH_ANALYTICS?: AnalyticsEngineDataset;
 }
 
 /** The variables that describe one issuer and its rules: POLICY replaces every one of them. */
@@ -52,21 +64,41 @@ export const FLAT_VARIABLES = [
 ] as const satisfies readonly (keyof Env)[];
 
 /** The one list of variables the config reads; secrets and other bindings never shape it. */
-export const VARIABLES = ['POLICY', ...FLAT_VARIABLES, 'ORIGIN', 'REALM'] as const satisfies readonly (keyof Env)[];
+export const VARIABLES = [
+  'POLICY',
+  ...FLAT_VARIABLES,
+  'ORIGIN',
+  'REALM',
+  'LOG_LEVEL',
+  'SERVER_TIMING',
+] as const satisfies readonly (keyof Env)[];
 
 export type VariableName = (typeof VARIABLES)[number];
 
-/** The config's input: the variables only. */
-export type Vars = Pick<Env, VariableName>;
+/**
+ * The config's input: the variables, and whether the Worker has an `ORIGIN_SERVICE` service
+ * binding (the flat variables forward through it when `ORIGIN` is absent; without either, the
+ * gateway refuses to start, as it always has).
+ */
+export type Vars = Pick<Env, VariableName> & { readonly ORIGIN_SERVICE_BOUND?: boolean };
+
+/** The service binding the flat variables forward through when ORIGIN is absent. */
+export const ORIGIN_SERVICE_BINDING = 'ORIGIN_SERVICE' satisfies keyof Env;
+
+/** The bindings that are not variables: the config never reads them, the gateway finds them in the env per request. */
+type BindingName = 'JWKS_CACHE' | typeof ORIGIN_SERVICE_BINDING | 'AUTH_ANALYTICS';
 
 type NothingLeft<T extends never> = T;
 /** Fails to compile when `Env` gains a variable that `VARIABLES` does not list, so none is silently ignored. */
-export type EveryVariableListed = NothingLeft<Exclude<keyof Env, VariableName | 'JWKS_CACHE'>>;
+export type EveryVariableListed = NothingLeft<Exclude<keyof Env, VariableName | BindingName>>;
 
 /** The variables of an env, as the config reads them. */
 export function variablesOf(env: object): Vars {
   const source = env as Record<string, unknown>;
   const vars: Record<string, unknown> = {};
   for (const name of VARIABLES) if (source[name] !== undefined) vars[name] = source[name];
+  if (typeof (source[ORIGIN_SERVICE_BINDING] as Partial<Fetcher> | undefined)?.fetch === 'function') {
+    vars.ORIGIN_SERVICE_BOUND = true;
+  }
   return vars as Vars;
 }

@@ -1,11 +1,12 @@
-import { createApp, GATEWAY_KV_BINDING, type GatewayApp } from './app.ts';
-import type { VerifierDeps } from './auth/verifier.ts';
+import { type AppDeps, createApp, GATEWAY_KV_BINDING, type GatewayApp } from './app.ts';
 import { type Config, parseConfig } from './config.ts';
 import { DEFAULT_REALM } from './constants.ts';
-import { type Env, variablesOf } from './env.ts';
+import { type Env, type Vars, variablesOf } from './env.ts';
 import { VerifierError } from './errors.ts';
 import { refuse } from './http/refuse.ts';
 import { consoleLogger } from './log.ts';
+import { createReporter } from './observe/report.ts';
+import { parseObservability } from './observe/settings.ts';
 import { WorkerIo } from './runtime-io.ts';
 
 type Built = GatewayApp | VerifierError;
@@ -16,7 +17,7 @@ const MAX_BUILT_GATEWAYS = 16;
 /** A Worker handler with both entry points. */
 export type Gateway = Required<Pick<ExportedHandler<Env>, 'fetch' | 'scheduled'>>;
 
-export interface GatewayOptions extends VerifierDeps {
+export interface GatewayOptions extends AppDeps {
   /** A config built in code. Default: parsed from the Worker's variables (flat or POLICY) on the first request. */
   readonly config?: Config;
 }
@@ -36,12 +37,14 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   let lastEnv: Env | undefined;
   let lastBuilt: Built | undefined;
   const { config } = options;
+  const misconfigured = createReporter(options.log ?? consoleLogger, 'info');
   const fixed = config ? build(() => config) : undefined;
 
   /** The gateway for a config, or the configuration error every request will answer with. */
-  function build(configOf: () => Config): Built {
+  function build(configOf: () => Config, vars?: Vars): Built {
     try {
-      return createApp(configOf(), options);
+      const observability = vars ? parseObservability(vars) : options.observability;
+      return createApp(configOf(), { ...options, ...(observability ? { observability } : {}) });
     } catch (error) {
       const failure = error instanceof VerifierError ? error : new VerifierError('internal_error');
       (options.log ?? consoleLogger)('config_invalid', { error: failure.message });
@@ -56,7 +59,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     const key = JSON.stringify(vars);
     let entry = built.get(key);
     if (!entry) {
-      entry = build(() => parseConfig(vars));
+      entry = build(() => parseConfig(vars), vars);
       if (built.size >= MAX_BUILT_GATEWAYS) built.delete(built.keys().next().value as string);
       built.set(key, entry);
     }
@@ -69,9 +72,10 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     fetch(request, env, ctx) {
       const gateway = gatewayFor(env);
       if (gateway instanceof VerifierError) {
-        return refuse(gateway, { realm: DEFAULT_REALM }, options.log ?? consoleLogger, {
+        return refuse(gateway, { realm: DEFAULT_REALM }, misconfigured, {
           method: request.method,
           path: new URL(request.url).pathname,
+          env,
         });
       }
       return gateway.app.fetch(request, env, ctx);

@@ -48,12 +48,14 @@ describe('configuration', () => {
         scopes: { all: [], any: [] },
         claims: [],
         origin: undefined,
+        originService: undefined,
       },
     ]);
     expect(config.routes[0]?.issuers[0]).toBe(config.issuers[0]);
     expect(config).toMatchObject({ headers: [], signingSecret: undefined, forwardAuthorization: true });
     expect(config.resource).toBeUndefined();
     expect(config.origin).toBe('https://origin.example');
+    expect(config.originService).toBeUndefined();
     expect(config.realm).toBe('api');
   });
 
@@ -125,6 +127,13 @@ it('leaves ORIGIN optional for the middleware, but the gateway requires it', asy
   const config = parseConfig({ ...base, ORIGIN: undefined });
   expect(config.origin).toBeUndefined();
   expect(() => createApp(config)).toThrow(ConfigError);
+});
+
+it('forwards through the ORIGIN_SERVICE binding when the Worker has one and no ORIGIN', async () => {
+  const { createApp } = await import('../src/app.ts');
+  const config = parseConfig({ ...base, ORIGIN: undefined, ORIGIN_SERVICE_BOUND: true });
+  expect(config.originService).toBe('ORIGIN_SERVICE');
+  expect(() => createApp(config)).not.toThrow();
 });
 
 describe('a misconfigured Worker', () => {

@@ -117,6 +117,7 @@ describe('a full policy', () => {
           scopes: { all: [], any: [] },
           claims: [],
           origin: undefined,
+          originService: undefined,
         },
         {
           path: { prefix: '/admin/' },
@@ -130,6 +131,7 @@ describe('a full policy', () => {
             { claim: 'groups', contains: 'staff' },
           ],
           origin: 'https://admin.origin.example/base',
+          originService: undefined,
         },
         {
           path: { prefix: '/' },
@@ -139,9 +141,11 @@ describe('a full policy', () => {
           scopes: { all: [], any: [] },
           claims: [],
           origin: undefined,
+          originService: undefined,
         },
       ],
       origin: 'https://origin.example',
+      originService: undefined,
       realm: 'policy realm',
       headers: [
         { name: 'x-user-email', claim: 'email', format: 'text' },
@@ -186,6 +190,7 @@ describe('a full policy', () => {
     expect(config.routes[0]?.issuers[0]).toBe(config.issuers[0]);
     expect(config).toMatchObject({
       origin: undefined,
+      originService: undefined,
       realm: 'api',
       headers: [],
       signingSecret: undefined,

@@ -4,7 +4,9 @@ import type { Vars } from '../env.ts';
 import { VerifierError } from '../errors.ts';
 import { refuse } from '../http/refuse.ts';
 import { resourceMetadataResponse } from '../http/resource-metadata.ts';
-import { consoleLogger, type Logger } from '../log.ts';
+import { consoleLogger, type LogLevel, levelledLogger } from '../log.ts';
+import type { Decision } from '../observe/decision.ts';
+import { createReporter, type Reporter } from '../observe/report.ts';
 import { WorkerIo } from '../runtime-io.ts';
 import { type Authenticated, type AuthResult, createVerifier, type Verifier, type VerifierDeps } from './verifier.ts';
 
@@ -19,6 +21,8 @@ export type EdgeVerifierOptions = VerifierDeps &
   ({ readonly config: Config } | { readonly vars: Vars }) & {
     /** Name of the KV binding for the shared key cache. Default `JWKS_CACHE`; absent binding = no KV tier. */
     readonly kvBinding?: string;
+    /** Which lines are logged: `error`, `warn`, `info` (one per request decision) or `debug`. Default `info`. */
+    readonly logLevel?: LogLevel;
   };
 
 /**
@@ -27,9 +31,10 @@ export type EdgeVerifierOptions = VerifierDeps &
  * Options are validated here, once; a bad option throws at start-up, not per request.
  */
 export function edgeVerifier(options: EdgeVerifierOptions): MiddlewareHandler {
-  return verifierMiddleware(createVerifier(configOf(options), options), {
+  const log = levelledLogger(options.log ?? consoleLogger, options.logLevel ?? 'info');
+  return verifierMiddleware(createVerifier(configOf(options), { ...options, log }), {
     kvBinding: options.kvBinding ?? 'JWKS_CACHE',
-    log: options.log ?? consoleLogger,
+    report: createReporter(log, options.logLevel ?? 'info'),
   });
 }
 
@@ -37,8 +42,13 @@ export function edgeVerifier(options: EdgeVerifierOptions): MiddlewareHandler {
 export interface GuardOptions {
   /** Name of the KV binding for the shared key cache. Default `JWKS_CACHE`. */
   readonly kvBinding?: string;
-  /** Where refusals are logged. Default: one JSON line per event on `console.log`. */
-  readonly log?: Logger;
+  /** Where each request's decision goes (log line, Analytics Engine). Default: one JSON line on `console.log`. */
+  readonly report?: Reporter;
+}
+
+/** A request that passed the guard: its route, identity, and what the steps found (for its decision line). */
+export interface Admitted extends Authenticated {
+  readonly decision: Decision;
 }
 
 /**
@@ -46,35 +56,55 @@ export interface GuardOptions {
  * refusal, or the RFC 9728 metadata document, which is answered here and never forwarded).
  * The middleware and the gateway's single handler both use it, so the gateway does not pay for
  * a second Hono handler on every request. `url` is the request's parsed URL, for a caller that
- * needs it too (the gateway's proxy).
+ * needs it too (the gateway's proxy). A response made here is reported here; an admitted
+ * request is reported by the caller once it is answered.
  */
 export function requestGuard(
   verifier: Verifier,
-  { kvBinding = 'JWKS_CACHE', log = consoleLogger }: GuardOptions = {},
-): (c: Context, url?: URL) => Promise<Authenticated | Response> {
+  { kvBinding = 'JWKS_CACHE', report = createReporter(consoleLogger, 'info') }: GuardOptions = {},
+): (c: Context, url?: URL) => Promise<Admitted | Response> {
   const resource = verifier.config.resource;
   return async (c, url = new URL(c.req.url)) => {
+    const decision: Decision = {};
     try {
-      if (resource && url.pathname === resource.metadataPath) {
-        const method = c.req.method;
-        if (method !== 'GET' && method !== 'HEAD') throw new VerifierError('method_not_allowed');
-        return resourceMetadataResponse(resource, method);
-      }
-      return await verifier.authenticate(c.req.raw, new WorkerIo(c.env, kvBinding, c), url);
+      if (resource && url.pathname === resource.metadataPath) return metadata(c, url, resource);
+      const outcome = await verifier.authenticate(c.req.raw, new WorkerIo(c.env, kvBinding, c), url, decision);
+      return { ...outcome, decision };
     } catch (error) {
-      return refuse(error, verifier.challenge, log, { method: c.req.method, path: url.pathname });
+      return refuse(error, verifier.challenge, report, {
+        method: c.req.method,
+        path: url.pathname,
+        decision,
+        env: c.env,
+      });
     }
   };
+
+  function metadata(c: Context, url: URL, served: NonNullable<typeof resource>): Response {
+    const method = c.req.method;
+    if (method !== 'GET' && method !== 'HEAD') throw new VerifierError('method_not_allowed');
+    const response = resourceMetadataResponse(served, method);
+    report(c.env, { outcome: 'resource_metadata', status: 200, method, path: url.pathname, decision: {} });
+    return response;
+  }
 }
 
 /** The middleware around an existing verifier (the gateway shares its verifier with the scheduled refresh). */
 export function verifierMiddleware(verifier: Verifier, options: GuardOptions = {}): MiddlewareHandler {
-  const guard = requestGuard(verifier, options);
+  const report = options.report ?? createReporter(consoleLogger, 'info');
+  const guard = requestGuard(verifier, { ...options, report });
   return async function edgeVerifierMiddleware(c, next) {
-    const outcome = await guard(c);
-    if (outcome instanceof Response) return outcome;
-    c.set('auth', outcome.auth);
+    const admitted = await guard(c);
+    if (admitted instanceof Response) return admitted;
+    c.set('auth', admitted.auth);
     await next();
+    report(c.env, {
+      outcome: 'allowed',
+      status: c.res.status,
+      method: c.req.method,
+      path: new URL(c.req.url).pathname,
+      decision: admitted.decision,
+    });
   };
 }
 

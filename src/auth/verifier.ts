@@ -5,6 +5,7 @@ import { VerifierError } from '../errors.ts';
 import type { ChallengeContext } from '../http/challenge.ts';
 import { createJwksResolver, type JwksResolver, type ResolverIo } from '../jwks/resolver.ts';
 import { consoleLogger, type Logger } from '../log.ts';
+import { type Decision, routeLabel } from '../observe/decision.ts';
 import { isCorsPreflight, routeMatches, routingMethod } from '../policy/route-policy.ts';
 import { authorize, challengeScope } from './authorize.ts';
 import { extractBearerToken, isB64token } from './extract-token.ts';
@@ -50,9 +51,10 @@ export interface Verifier {
   /**
    * The matched route and the verified result (`null` on a public route, a CORS preflight, or
    * an optional route without credentials). Throws `VerifierError` for every refusal. `url` is
-   * the request's URL when the caller has parsed it already (default: parsed here).
+   * the request's URL when the caller has parsed it already (default: parsed here). Each step
+   * notes what it found on `decision` (route, issuer, key), for the request's log line.
    */
-  authenticate(request: Request, io: ResolverIo, url?: URL): Promise<Authenticated>;
+  authenticate(request: Request, io: ResolverIo, url?: URL, decision?: Decision): Promise<Authenticated>;
   /** Refreshes every issuer's keys into all tiers (for the scheduled handler). */
   refreshKeys(io: ResolverIo): Promise<void>;
 }
@@ -66,6 +68,8 @@ interface IssuerRuntime {
 
 interface CompiledRoute {
   readonly config: RouteConfig;
+  /** Its name in logs, fixed at build time. */
+  readonly label: string;
   readonly issuers: readonly IssuerRuntime[];
   /** The `scope` its 403 challenge names. */
   readonly scope: string;
@@ -82,6 +86,7 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
     config: route,
     issuers: route.issuers.map((issuer) => runtimes.get(issuer) as IssuerRuntime),
     scope: challengeScope(route),
+    label: routeLabel(route),
   }));
 
   function matchRoute(request: Request, pathname: string): CompiledRoute {
@@ -91,19 +96,41 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
   }
 
   /** The token's issuer among the route's, and its verified claims: from the token cache, or verified now. */
-  async function verifyForRoute(token: string, route: CompiledRoute, io: ResolverIo): Promise<AuthResult> {
+  async function verifyForRoute(
+    token: string,
+    route: CompiledRoute,
+    io: ResolverIo,
+    decision: Decision | undefined,
+  ): Promise<AuthResult> {
     const nowMs = now();
     for (const issuer of route.issuers) {
       const cached = issuer.tokenCache.get(token, nowMs, issuer.resolver.currentVersion(io));
-      if (cached) return result(issuer, cached, token);
+      if (cached) {
+        if (decision) {
+          decision.issuer = issuer.config.id;
+          decision.keyTier = 'token_cache';
+        }
+        return result(issuer, cached, token);
+      }
     }
     const shape = shapeOf(token);
     // Chosen by the unverified `iss` among the route's issuers only: nothing is fetched for any other.
     const issuer = route.issuers.find((candidate) => candidate.config.issuer === shape.claims.iss);
     if (!issuer) throw new VerifierError('wrong_issuer');
+    if (decision) {
+      decision.issuer = issuer.config.id;
+      if (typeof shape.header.alg === 'string') decision.alg = shape.header.alg;
+    }
     const { resolver, tokenCache } = issuer;
     const versionBefore = resolver.currentVersion(io);
-    const claims = await verifyToken(token, shape, issuer.config, (header) => resolver.getKeys(header, io), nowMs);
+    const claims = await verifyToken(
+      token,
+      shape,
+      issuer.config,
+      (header) => resolver.getKeys(header, io, decision),
+      nowMs,
+    );
+    if (decision) decision.verifyMs = now() - nowMs;
     const versionAfter = resolver.currentVersion(io);
     // A set that changed during verification may no longer hold the key that verified it.
     if (versionBefore === undefined || versionBefore === versionAfter) tokenCache.set(token, claims, versionAfter);
@@ -113,15 +140,16 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
   return {
     config,
     challenge: { realm: config.realm, resourceMetadata: config.resource?.metadataUrl },
-    async authenticate(request, io, url = new URL(request.url)) {
+    async authenticate(request, io, url = new URL(request.url), decision) {
       const route = matchRoute(request, url.pathname);
+      if (decision) decision.route = route.label;
       if (route.config.access === 'public' || isCorsPreflight(request)) return { route: route.config, auth: null };
       const authorization = request.headers.get('authorization');
       if (authorization === null && route.config.access === 'optional') return { route: route.config, auth: null };
       const token = extractBearerToken(authorization);
       // RFC 6750 §2: a client must not send the token in more than one way; the query form is not accepted.
       if (url.search && url.searchParams.has('access_token')) throw new VerifierError('malformed_authorization');
-      const auth = await verifyForRoute(token, route, io);
+      const auth = await verifyForRoute(token, route, io, decision);
       authorize(auth.claims, route.config, route.scope);
       return { route: route.config, auth };
     },

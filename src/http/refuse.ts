@@ -1,27 +1,42 @@
 import { VerifierError } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import type { Decision } from '../observe/decision.ts';
+import type { Reporter } from '../observe/report.ts';
 import type { ChallengeContext } from './challenge.ts';
 import { errorResponse } from './problem.ts';
 
-/** Where a refused request came from, for its log line. */
+/** The refused request, for its decision line. */
 export interface RefusedRequest {
   readonly method: string;
   readonly path: string;
+  /** What the steps found before the refusal (route, issuer, key). */
+  readonly decision?: Decision;
+  /** The Worker's bindings, for the Analytics Engine data point. */
+  readonly env?: unknown;
 }
 
 /**
- * The one boundary where a failure becomes a response: one log line per refusal (its code,
- * and for anything unexpected what was thrown), then the mapper (`errorResponse`). The
- * gateway, the middleware and the misconfigured Worker all answer through here.
+ * The one boundary where a failure becomes a response: the mapper (`errorResponse`), then the
+ * request's decision line. The gateway, the middleware and the misconfigured Worker all answer
+ * through here.
  */
-export function refuse(error: unknown, challenge: ChallengeContext, log: Logger, request?: RefusedRequest): Response {
-  const expected = error instanceof VerifierError;
-  const failure = expected ? error : new VerifierError('internal_error', undefined, { cause: error });
-  log('request_refused', {
-    code: failure.code,
-    ...request,
-    ...(expected ? {} : { error: String(error) }),
-    ...(failure.code === 'config_invalid' && failure.detail ? { detail: failure.detail } : {}),
+export function refuse(
+  error: unknown,
+  challenge: ChallengeContext,
+  report: Reporter,
+  request: RefusedRequest,
+): Response {
+  const failure =
+    error instanceof VerifierError ? error : new VerifierError('internal_error', undefined, { cause: error });
+  const response = errorResponse(failure, challenge);
+  report(request.env, {
+    outcome: failure.code,
+    status: failure.status,
+    method: request.method,
+    path: request.path,
+    decision: request.decision ?? {},
+    // What was thrown when it was not ours, or which variable is wrong: never anything from the client.
+    error:
+      error instanceof VerifierError ? (failure.code === 'config_invalid' ? failure.detail : undefined) : String(error),
   });
-  return errorResponse(failure, challenge);
+  return response;
 }

@@ -8,6 +8,7 @@ import {
 } from '../constants.ts';
 import { VerifierError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { Decision, KeyTier } from '../observe/decision.ts';
 import { discoverJwksUri } from './discovery.ts';
 import { fetchJson } from './fetch-json.ts';
 import { createKeyIndex, type KeyIndex } from './key-index.ts';
@@ -47,7 +48,7 @@ export interface JwksResolver {
    * `MAX_KIDLESS_CANDIDATE_KEYS` without), each imported for the header's `alg`; throws
    * `unknown_kid` or `jwks_unavailable`.
    */
-  getKeys(header: JWSHeaderParameters, io: ResolverIo): Promise<readonly CryptoKey[]>;
+  getKeys(header: JWSHeaderParameters, io: ResolverIo, decision?: Decision): Promise<readonly CryptoKey[]>;
   /** Fetches from the issuer now and writes every tier (the scheduled refresh). */
   refresh(io: ResolverIo): Promise<void>;
 }
@@ -55,6 +56,8 @@ export interface JwksResolver {
 interface LoadedSet {
   readonly record: JwksRecord;
   readonly index: KeyIndex;
+  /** The tier this set was read from into memory. */
+  readonly source: Exclude<KeyTier, 'token_cache' | 'memory'>;
 }
 
 /**
@@ -85,10 +88,10 @@ export function createJwksResolver(options: JwksResolverOptions): JwksResolver {
   }
 
   /** An older concurrent load must never replace a newer set; an unchanged set keeps its imported keys. */
-  function install(record: JwksRecord): LoadedSet {
+  function install(record: JwksRecord, source: LoadedSet['source']): LoadedSet {
     if (loaded && loaded.record.fetchedAt > record.fetchedAt) return loaded;
     const index = loaded && loaded.record.hash === record.hash ? loaded.index : createKeyIndex(record.keys);
-    loaded = { record, index };
+    loaded = { record, index, source };
     if (!options.jwksUri) discovered = { uri: record.jwksUri, at: record.fetchedAt };
     return loaded;
   }
@@ -133,18 +136,18 @@ export function createJwksResolver(options: JwksResolverOptions): JwksResolver {
       kvHash = record.hash;
       io.waitUntil(kv.put(cacheKey, record, keepSeconds(record)));
     }
-    return install(record);
+    return install(record, 'issuer');
   }
 
   async function loadCold(io: ResolverIo): Promise<LoadedSet> {
     const { cache, kv } = tiers(io);
     const fromCache = await cache?.get(cacheKey);
-    if (fromCache) return install(fromCache);
+    if (fromCache) return install(fromCache, 'cache_api');
     const fromKv = await kv?.get(cacheKey);
     if (fromKv) {
       kvHash = fromKv.hash;
       if (cache) io.waitUntil(cache.put(cacheKey, fromKv, keepSeconds(fromKv)));
-      return install(fromKv);
+      return install(fromKv, 'kv');
     }
     try {
       return await fetchFromIssuer(io);
@@ -230,10 +233,11 @@ export function createJwksResolver(options: JwksResolverOptions): JwksResolver {
       return loaded && usable(loaded, io) ? loaded.record.hash : undefined;
     },
 
-    async getKeys(header, io) {
+    async getKeys(header, io, decision) {
+      const inMemory = loaded;
       let set = await currentSet(io);
       const keys = await findKeys(set, header);
-      if (keys) return keys;
+      if (keys) return noted(decision, header, keys, set === inMemory ? 'memory' : set.source);
       if (inflight) {
         set = await waitForShared(inflight).catch(() => set);
       } else if (now() - lastIssuerFetchAt >= cooldownMs) {
@@ -245,7 +249,7 @@ export function createJwksResolver(options: JwksResolverOptions): JwksResolver {
         throw new VerifierError('unknown_kid');
       }
       const refreshed = await findKeys(set, header);
-      if (refreshed) return refreshed;
+      if (refreshed) return noted(decision, header, refreshed, set.source);
       throw new VerifierError('unknown_kid');
     },
 
@@ -261,4 +265,18 @@ export function createJwksResolver(options: JwksResolverOptions): JwksResolver {
       }
     },
   };
+}
+
+/** Records on the request's decision where its key came from, and the key's kid (one we hold). */
+function noted(
+  decision: Decision | undefined,
+  header: JWSHeaderParameters,
+  keys: readonly CryptoKey[],
+  tier: KeyTier,
+): readonly CryptoKey[] {
+  if (decision) {
+    decision.keyTier = tier;
+    if (typeof header.kid === 'string') decision.kid = header.kid;
+  }
+  return keys;
 }

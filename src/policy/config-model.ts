@@ -43,8 +43,10 @@ export interface RouteConfig {
   readonly issuers: readonly IssuerConfig[];
   readonly scopes: { readonly all: readonly string[]; readonly any: readonly string[] };
   readonly claims: readonly ClaimRule[];
-  /** This route's origin; `undefined`: the config's. */
+  /** This route's origin base URL; `undefined` for both this and `originService`: the config's. */
   readonly origin: string | undefined;
+  /** Name of the Worker service binding this route forwards through instead; at most one of the two is set. */
+  readonly originService: string | undefined;
 }
 
 export interface HeaderMapping {
@@ -71,8 +73,16 @@ export interface Config {
   readonly issuers: readonly IssuerConfig[];
   /** First match wins; a request no route matches is refused with 404 `no_route`. */
   readonly routes: readonly RouteConfig[];
-  /** Base URL of the origin, without a trailing slash; the gateway requires it (or one per route). */
+  /**
+   * Base URL of the origin, without a trailing slash. The gateway requires it or `originService`
+   * (or one of the two on every route); at most one of the two is set.
+   */
   readonly origin: string | undefined;
+  /**
+   * Name of the Worker service binding the origin is reached through, found in the env per request.
+   * The flat variables set `ORIGIN_SERVICE` when ORIGIN is absent.
+   */
+  readonly originService: string | undefined;
   readonly realm: string;
   /** Verified claims sent to the origin as request headers. */
   readonly headers: readonly HeaderMapping[];

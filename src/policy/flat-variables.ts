@@ -7,14 +7,14 @@ import {
   MAX_JWKS_CACHE_TTL_SECONDS,
   MIN_JWKS_CACHE_TTL_SECONDS,
 } from '../constants.ts';
-import type { Vars } from '../env.ts';
+import { ORIGIN_SERVICE_BINDING, type Vars } from '../env.ts';
 import { ConfigError } from '../errors.ts';
 import type { Config, IssuerConfig, RouteConfig } from './config-model.ts';
 import { parsePathPattern } from './path-pattern.ts';
 import { parseResource } from './resource.ts';
 import { keySourceUrl, parseAlgorithms, parseOrigin, parseRealm, parseScopes } from './values.ts';
 
-type FlatName = Exclude<keyof Vars, 'POLICY'>;
+type FlatName = Exclude<keyof Vars, 'POLICY' | 'ORIGIN_SERVICE_BOUND'>;
 
 /** The flat variables: one issuer, PUBLIC_PATHS as public routes, then one catch-all route. */
 export function parseFlatVariables(vars: Vars): Config {
@@ -71,9 +71,12 @@ export function parseFlatVariables(vars: Vars): Config {
         scopes: { all: requiredScopes, any: [] },
         claims: [],
         origin: undefined,
+        originService: undefined,
       },
     ],
     origin: origin === undefined ? undefined : parseOrigin('ORIGIN', origin),
+    // Without ORIGIN the origin is a service binding: whether the Worker has it is known per request only.
+    originService: origin === undefined && vars.ORIGIN_SERVICE_BOUND ? ORIGIN_SERVICE_BINDING : undefined,
     realm: realm === undefined ? DEFAULT_REALM : parseRealm('REALM', realm),
     headers: [],
     signingSecret: undefined,
@@ -125,6 +128,7 @@ function parsePublicPaths(text: string | undefined): RouteConfig[] {
       scopes: NO_SCOPES,
       claims: [],
       origin: undefined,
+      originService: undefined,
     };
   });
 }

@@ -41,10 +41,16 @@ function compilePolicy(policy: Policy, fallbacks: PolicyFallbacks): Config {
   const routes = policy.routes.map((route, i) => compileRoute(route, `POLICY.routes[${i}]`, issuers));
 
   const { resource } = policy;
+  const originService = exclusiveOriginService(policy, 'POLICY');
   return {
     issuers: [...issuers.values()],
     routes,
-    origin: ownOrVariable(policy.origin, 'POLICY.origin', fallbacks.origin, 'ORIGIN', parseOrigin),
+    // The policy's own origin_service wins over ORIGIN as its own origin does.
+    origin:
+      originService === undefined
+        ? ownOrVariable(policy.origin, 'POLICY.origin', fallbacks.origin, 'ORIGIN', parseOrigin)
+        : undefined,
+    originService,
     realm: ownOrVariable(policy.realm, 'POLICY.realm', fallbacks.realm, 'REALM', parseRealm) ?? DEFAULT_REALM,
     headers: compileHeaders(policy.headers ?? {}),
     signingSecret: policy.sign_headers?.secret,
@@ -107,6 +113,7 @@ function compileRoute(route: PolicyRoute, at: string, issuers: ReadonlyMap<strin
       if (route[name] !== undefined) throw new ConfigError(`${at}.${name}`, 'has no meaning on a public route');
     }
   }
+  const originService = exclusiveOriginService(route, at);
   return {
     path,
     methods: route.methods,
@@ -115,7 +122,19 @@ function compileRoute(route: PolicyRoute, at: string, issuers: ReadonlyMap<strin
     scopes: { all: route.scopes?.all ?? [], any: route.scopes?.any ?? [] },
     claims: (route.claims ?? []).map(compileClaimRule),
     origin: route.origin === undefined ? undefined : parseOrigin(`${at}.origin`, route.origin),
+    originService,
   };
+}
+
+/** A level names its origin one way: a URL or a service binding, never both. */
+function exclusiveOriginService(
+  level: { readonly origin?: string | undefined; readonly origin_service?: string | undefined },
+  at: string,
+): string | undefined {
+  if (level.origin !== undefined && level.origin_service !== undefined) {
+    throw new ConfigError(`${at}.origin_service`, 'cannot be set together with origin');
+  }
+  return level.origin_service;
 }
 
 /** Absent means the only issuer; with several, a route must say which it trusts. */

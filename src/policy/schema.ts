@@ -27,6 +27,10 @@ const claimPath = v.pipe(
   text,
   v.description('A claim name, or a dotted path into nested objects (a top-level claim whose name holds dots wins).'),
 );
+/** A Worker binding's name, as wrangler accepts it: a secret, or a service binding. */
+const bindingName = (problem: string, meaning: string) =>
+  v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, problem), v.description(meaning));
+const originService = (meaning: string) => v.optional(bindingName('must be the name of a service binding', meaning));
 const claimValue = v.union([v.string(), v.number(), v.boolean()], 'must be a string, number or boolean');
 
 const issuer = v.strictObject({
@@ -104,6 +108,7 @@ const route = v.strictObject({
   ),
   claims: v.optional(v.array(claimRule)),
   origin: v.optional(v.pipe(text, v.description("This route's origin base URL."))),
+  origin_service: originService('The service binding this route forwards through, instead of an origin URL.'),
 });
 
 const headerSource = v.union(
@@ -130,16 +135,18 @@ export const policySchema = v.strictObject({
     v.description('First match wins; a request no route matches answers 404 no_route.'),
   ),
   origin: v.optional(v.pipe(text, v.description('Base URL of the origin (or ORIGIN); a route may override it.'))),
+  origin_service: originService(
+    'The service binding the origin is reached through, instead of origin (or ORIGIN); a route may override it.',
+  ),
   realm: v.optional(v.pipe(text, v.description('Realm in the challenge. Default: REALM, else "api".'))),
   headers: v.optional(
     v.pipe(v.record(v.string(), headerSource), v.description('Verified claims sent to the origin, by header name.')),
   ),
   sign_headers: v.optional(
     v.strictObject({
-      secret: v.pipe(
-        v.string(),
-        v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of a Worker secret'),
-        v.description('Name of the Worker secret that keys X-Auth-Signature.'),
+      secret: bindingName(
+        'must be the name of a Worker secret',
+        'Name of the Worker secret that keys X-Auth-Signature.',
       ),
     }),
   ),

@@ -10,6 +10,15 @@ export function originUrl(origin: string, { pathname, search }: URL): string {
   return `${origin}${pathname}${search}`;
 }
 
+/**
+ * The URL handed to a service binding: the request's own host, path and query. The binding routes
+ * by itself and ignores the host, but the Worker behind it sees the URL, and the signature covers
+ * the path and query it receives.
+ */
+function serviceUrl({ host, pathname, search }: URL): string {
+  return `https://${host}${pathname}${search}`;
+}
+
 export type Forward = (
   request: Request,
   /** The request's URL, already parsed by the caller (route matching read it too). */
@@ -28,20 +37,25 @@ export interface ForwardDeps {
 /**
  * The proxy for a config: every route's origin checked and the header plan fixed once, here.
  * Sends the request on with its method and body streamed as they arrive, and returns the
- * origin's response as is, also streamed. Redirects go back to the client untouched.
+ * origin's response as is, also streamed. Redirects go back to the client untouched. An origin
+ * is a URL or a Worker service binding; both get the same request, headers and error mapping.
  */
 export function createForwarder(config: Config, { fetch: doFetch = fetch, now = Date.now }: ForwardDeps = {}): Forward {
-  if (config.origin === undefined && config.routes.some((route) => route.origin === undefined)) {
-    throw new ConfigError('ORIGIN', 'is required');
-  }
+  const hasOwn = (level: Pick<RouteConfig, 'origin' | 'originService'>) =>
+    level.origin !== undefined || level.originService !== undefined;
+  if (!hasOwn(config) && !config.routes.every(hasOwn)) throw new ConfigError('ORIGIN', 'is required');
   const plan = headerPlan(config.headers, config.forwardAuthorization);
   const signer = config.signingSecret === undefined ? undefined : identitySigner(config.signingSecret);
 
   return async (request, url, route, auth, env) => {
-    const origin = (route.origin ?? config.origin) as string;
+    // The nearest level that names an origin decides, by URL or by service binding.
+    const base = hasOwn(route) ? route.origin : config.origin;
+    // A binding is not a variable: read per request, checked before anything is sent.
+    const service =
+      base === undefined ? serviceBinding(env, (route.originService ?? config.originService) as string) : undefined;
     const method = request.method;
     const headers = originRequestHeaders(request.headers, auth, plan);
-    const target = originUrl(origin, url);
+    const target = base === undefined ? serviceUrl(url) : originUrl(base, url);
     if (auth && signer) {
       const names = identityHeaderNames(headers, plan.mappings);
       headers.set(
@@ -55,12 +69,22 @@ export function createForwarder(config: Config, { fetch: doFetch = fetch, now = 
       );
     }
     const hasBody = method !== 'GET' && method !== 'HEAD';
+    const init: RequestInit = { method, headers, body: hasBody ? request.body : null, redirect: 'manual' };
     try {
-      return await doFetch(target, { method, headers, body: hasBody ? request.body : null, redirect: 'manual' });
+      return await (service ? service.fetch(target, init) : doFetch(target, init));
     } catch (error) {
       throw new VerifierError('origin_unreachable', undefined, { cause: error });
     }
   };
+}
+
+/** The service binding an origin names; a missing one refuses the request (500) rather than forwarding it elsewhere. */
+function serviceBinding(env: unknown, name: string): Fetcher {
+  const binding = ((env ?? {}) as Record<string, unknown>)[name] as Partial<Fetcher> | undefined;
+  if (typeof binding?.fetch !== 'function') {
+    throw new ConfigError(name, 'is not a service binding of this Worker');
+  }
+  return binding as Fetcher;
 }
 
 /**

@@ -1,0 +1,26 @@
+import type { RouteConfig } from '../config.ts';
+
+/** Where the key that verified a request came from (RFC-free vocabulary of our three tiers). */
+export type KeyTier = 'token_cache' | 'memory' | 'cache_api' | 'kv' | 'issuer';
+
+/**
+ * What is known of one request's decision as it is made, filled in by each step: the route
+ * matched, the issuer chosen, the key found and where. Never the token, never a claim's value.
+ */
+export interface Decision {
+  route?: string;
+  issuer?: string;
+  /** The `kid` of the key that verified the token (a key we hold, so never a client's made-up value). */
+  kid?: string;
+  keyTier?: KeyTier;
+  /** Milliseconds in verification. Workers advance the clock only across I/O, so this counts key fetches, not CPU. */
+  verifyMs?: number;
+  /** The token's `alg`, for debug lines. */
+  alg?: string;
+}
+
+/** A route as logs name it: its methods (if any) and its path pattern. */
+export function routeLabel(route: Pick<RouteConfig, 'path' | 'methods'>): string {
+  const path = route.path === 'any' ? '*' : 'exact' in route.path ? route.path.exact : `${route.path.prefix}*`;
+  return route.methods ? `${route.methods.join(',')} ${path}` : path;
+}

@@ -1,0 +1,62 @@
+import type { ErrorCode } from '../errors.ts';
+import type { Logger, LogLevel } from '../log.ts';
+import type { Decision } from './decision.ts';
+
+/** How a request ended: forwarded (gateway), allowed on to the next handler (middleware), answered here, or refused. */
+export type Outcome = 'forwarded' | 'allowed' | 'resource_metadata' | ErrorCode;
+
+export interface RequestOutcome {
+  readonly outcome: Outcome;
+  readonly status: number;
+  readonly method: string;
+  readonly path: string;
+  readonly decision: Decision;
+  /** Milliseconds until the origin's response headers (gateway only). */
+  readonly originMs?: number | undefined;
+  /** For a configuration problem, what is wrong; for an unexpected failure, what was thrown. */
+  readonly error?: string | undefined;
+}
+
+/** Workers Analytics Engine's binding, the part we call (its API is the contract). */
+export interface AnalyticsEngine {
+  writeDataPoint(point: { blobs?: string[]; doubles?: number[]; indexes?: string[] }): void;
+}
+
+/** The Analytics Engine binding's name: one data point per request when it is bound. */
+export const ANALYTICS_BINDING = 'AUTH_ANALYTICS';
+
+export type Reporter = (env: unknown, outcome: RequestOutcome) => void;
+
+/**
+ * One structured line per request decision (`event: "request"`, at `error` for 5xx, `warn` for
+ * other refusals, `info` otherwise; `debug` adds the token's `alg`), and, when `AUTH_ANALYTICS`
+ * is bound, one Analytics Engine data point: blobs outcome, route, issuer, key tier; doubles
+ * verify ms, origin ms, status; index issuer. Nothing from the token but its `alg` and the `kid`
+ * of a key we hold.
+ */
+export function createReporter(log: Logger, level: LogLevel): Reporter {
+  const debug = level === 'debug';
+  return (env, { outcome, status, method, path, decision, originMs, error }) => {
+    log('request', {
+      level: status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info',
+      outcome,
+      status,
+      method,
+      path,
+      route: decision.route,
+      issuer: decision.issuer,
+      kid: decision.kid,
+      key_tier: decision.keyTier,
+      verify_ms: decision.verifyMs,
+      origin_ms: originMs,
+      ...(error ? { error } : {}),
+      ...(debug && decision.alg ? { alg: decision.alg } : {}),
+    });
+    const analytics = ((env ?? {}) as Record<string, unknown>)[ANALYTICS_BINDING] as AnalyticsEngine | undefined;
+    analytics?.writeDataPoint({
+      blobs: [outcome, decision.route ?? '', decision.issuer ?? '', decision.keyTier ?? ''],
+      doubles: [decision.verifyMs ?? 0, originMs ?? 0, status],
+      indexes: [decision.issuer ?? ''],
+    });
+  };
+}
