@@ -21,7 +21,10 @@ export type {
  */
 export function parseConfig(vars: Vars): Config {
   if (vars.POLICY === undefined || vars.POLICY === '') return parseFlatVariables(vars);
-  const alongside = FLAT_VARIABLES.filter((name) => vars[name]?.trim());
+  const alongside = FLAT_VARIABLES.filter((name) => {
+    const value: unknown = vars[name];
+    return typeof value === 'string' ? value.trim() !== '' : value !== undefined;
+  });
   if (alongside.length > 0) {
     throw new ConfigError('POLICY', `cannot be set together with ${alongside.join(', ')}: the policy replaces them`);
   }

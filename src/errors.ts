@@ -82,13 +82,12 @@ export class VerifierError extends Error {
   readonly status: number;
 
   /** `detail` is for logs and problem bodies only when it comes from our own config, never from the token. */
-  constructor(
-    code: ErrorCode,
-    readonly detail?: string,
-    options?: ErrorOptions,
-  ) {
+  readonly detail: string | undefined;
+
+  constructor(code: ErrorCode, detail?: string, options?: ErrorOptions) {
     super(detail ? `${ERROR_SPECS[code].description}: ${detail}` : ERROR_SPECS[code].description, options);
     this.name = 'VerifierError';
+    this.detail = detail;
     this.code = code;
     this.status = ERROR_SPECS[code].status;
   }
@@ -99,19 +98,27 @@ export class VerifierError extends Error {
  * the path to the value (`POLICY.routes[2].scopes.any[0]: …`).
  */
 export class ConfigError extends VerifierError {
-  constructor(
-    readonly variable: string,
-    problem: string,
-  ) {
+  /** The variable, or the path into POLICY, that is wrong. */
+  readonly variable: string;
+  /** What is wrong with it, without its name. */
+  readonly problem: string;
+
+  constructor(variable: string, problem: string) {
     super('config_invalid', variable.startsWith('POLICY.') ? `${variable}: ${problem}` : `${variable} ${problem}`);
     this.name = 'ConfigError';
+    this.variable = variable;
+    this.problem = problem;
   }
 }
 
 /** 403 `insufficient_scope`; the challenge names the scopes the route needs (RFC 6750 §3). */
 export class InsufficientScopeError extends VerifierError {
-  constructor(readonly requiredScope: string) {
+  /** The scopes the route needs, as the challenge names them. */
+  readonly requiredScope: string;
+
+  constructor(requiredScope: string) {
     super('insufficient_scope');
     this.name = 'InsufficientScopeError';
+    this.requiredScope = requiredScope;
   }
 }

@@ -5,7 +5,7 @@ import { VerifierError } from '../errors.ts';
 import { refuse } from '../http/refuse.ts';
 import { resourceMetadataResponse } from '../http/resource-metadata.ts';
 import { consoleLogger, type LogLevel, levelledLogger } from '../log.ts';
-import type { Decision } from '../observe/decision.ts';
+import { newDecision } from '../observe/decision.ts';
 import { createReporter, type Reporter } from '../observe/report.ts';
 import { WorkerIo } from '../runtime-io.ts';
 import { type Authenticated, type AuthResult, createVerifier, type Verifier, type VerifierDeps } from './verifier.ts';
@@ -46,11 +46,6 @@ export interface GuardOptions {
   readonly report?: Reporter;
 }
 
-/** A request that passed the guard: its route, identity, and what the steps found (for its decision line). */
-export interface Admitted extends Authenticated {
-  readonly decision: Decision;
-}
-
 /**
  * Authenticates one request: its route and identity, or the response to send instead (a
  * refusal, or the RFC 9728 metadata document, which is answered here and never forwarded).
@@ -62,14 +57,13 @@ export interface Admitted extends Authenticated {
 export function requestGuard(
   verifier: Verifier,
   { kvBinding = 'JWKS_CACHE', report = createReporter(consoleLogger, 'info') }: GuardOptions = {},
-): (c: Context, url?: URL) => Promise<Admitted | Response> {
+): (c: Context, url?: URL) => Promise<Authenticated | Response> {
   const resource = verifier.config.resource;
   return async (c, url = new URL(c.req.url)) => {
-    const decision: Decision = {};
+    const decision = newDecision();
     try {
       if (resource && url.pathname === resource.metadataPath) return metadata(c, url, resource);
-      const outcome = await verifier.authenticate(c.req.raw, new WorkerIo(c.env, kvBinding, c), url, decision);
-      return { ...outcome, decision };
+      return await verifier.authenticate(c.req.raw, new WorkerIo(c.env, kvBinding, c), url, decision);
     } catch (error) {
       return refuse(error, verifier.challenge, report, {
         method: c.req.method,
@@ -84,7 +78,7 @@ export function requestGuard(
     const method = c.req.method;
     if (method !== 'GET' && method !== 'HEAD') throw new VerifierError('method_not_allowed');
     const response = resourceMetadataResponse(served, method);
-    report(c.env, { outcome: 'resource_metadata', status: 200, method, path: url.pathname, decision: {} });
+    report(c.env, { outcome: 'resource_metadata', status: 200, method, path: url.pathname, decision: newDecision() });
     return response;
   }
 }

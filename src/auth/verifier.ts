@@ -5,7 +5,7 @@ import { VerifierError } from '../errors.ts';
 import type { ChallengeContext } from '../http/challenge.ts';
 import { createJwksResolver, type JwksResolver, type ResolverIo } from '../jwks/resolver.ts';
 import { consoleLogger, type Logger } from '../log.ts';
-import { type Decision, routeLabel } from '../observe/decision.ts';
+import { type Decision, newDecision, routeLabel } from '../observe/decision.ts';
 import { isCorsPreflight, routeMatches, routingMethod } from '../policy/route-policy.ts';
 import { authorize, challengeScope } from './authorize.ts';
 import { extractBearerToken, isB64token } from './extract-token.ts';
@@ -33,6 +33,8 @@ export interface AuthResult {
 export interface Authenticated {
   readonly route: RouteConfig;
   readonly auth: AuthResult | null;
+  /** What each step found (route, issuer, key), for the request's decision line. */
+  readonly decision: Decision;
 }
 
 export interface VerifierDeps {
@@ -100,16 +102,14 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
     token: string,
     route: CompiledRoute,
     io: ResolverIo,
-    decision: Decision | undefined,
+    decision: Decision,
   ): Promise<AuthResult> {
     const nowMs = now();
     for (const issuer of route.issuers) {
       const cached = issuer.tokenCache.get(token, nowMs, issuer.resolver.currentVersion(io));
       if (cached) {
-        if (decision) {
-          decision.issuer = issuer.config.id;
-          decision.keyTier = 'token_cache';
-        }
+        decision.issuer = issuer.config.id;
+        decision.keyTier = 'token_cache';
         return result(issuer, cached, token);
       }
     }
@@ -117,10 +117,8 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
     // Chosen by the unverified `iss` among the route's issuers only: nothing is fetched for any other.
     const issuer = route.issuers.find((candidate) => candidate.config.issuer === shape.claims.iss);
     if (!issuer) throw new VerifierError('wrong_issuer');
-    if (decision) {
-      decision.issuer = issuer.config.id;
-      if (typeof shape.header.alg === 'string') decision.alg = shape.header.alg;
-    }
+    decision.issuer = issuer.config.id;
+    if (typeof shape.header.alg === 'string') decision.alg = shape.header.alg;
     const { resolver, tokenCache } = issuer;
     const versionBefore = resolver.currentVersion(io);
     const claims = await verifyToken(
@@ -130,7 +128,7 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
       (header) => resolver.getKeys(header, io, decision),
       nowMs,
     );
-    if (decision) decision.verifyMs = now() - nowMs;
+    decision.verifyMs = now() - nowMs;
     const versionAfter = resolver.currentVersion(io);
     // A set that changed during verification may no longer hold the key that verified it.
     if (versionBefore === undefined || versionBefore === versionAfter) tokenCache.set(token, claims, versionAfter);
@@ -140,18 +138,21 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
   return {
     config,
     challenge: { realm: config.realm, resourceMetadata: config.resource?.metadataUrl },
-    async authenticate(request, io, url = new URL(request.url), decision) {
+    async authenticate(request, io, url = new URL(request.url), decision = newDecision()) {
       const route = matchRoute(request, url.pathname);
-      if (decision) decision.route = route.label;
-      if (route.config.access === 'public' || isCorsPreflight(request)) return { route: route.config, auth: null };
+      decision.route = route.label;
+      if (route.config.access === 'public' || isCorsPreflight(request))
+        return { route: route.config, auth: null, decision };
       const authorization = request.headers.get('authorization');
-      if (authorization === null && route.config.access === 'optional') return { route: route.config, auth: null };
+      if (authorization === null && route.config.access === 'optional') {
+        return { route: route.config, auth: null, decision };
+      }
       const token = extractBearerToken(authorization);
       // RFC 6750 §2: a client must not send the token in more than one way; the query form is not accepted.
       if (url.search && url.searchParams.has('access_token')) throw new VerifierError('malformed_authorization');
       const auth = await verifyForRoute(token, route, io, decision);
       authorize(auth.claims, route.config, route.scope);
-      return { route: route.config, auth };
+      return { route: route.config, auth, decision };
     },
     async refreshKeys(io) {
       await Promise.all([...runtimes.values()].map(({ resolver }) => resolver.refresh(io)));

@@ -1,5 +1,5 @@
 import { VerifierError } from '../errors.ts';
-import type { Decision } from '../observe/decision.ts';
+import { type Decision, newDecision } from '../observe/decision.ts';
 import type { Reporter } from '../observe/report.ts';
 import type { ChallengeContext } from './challenge.ts';
 import { errorResponse } from './problem.ts';
@@ -33,7 +33,7 @@ export function refuse(
     status: failure.status,
     method: request.method,
     path: request.path,
-    decision: request.decision ?? {},
+    decision: request.decision ?? newDecision(),
     // What was thrown when it was not ours, or which variable is wrong: never anything from the client.
     error:
       error instanceof VerifierError ? (failure.code === 'config_invalid' ? failure.detail : undefined) : String(error),

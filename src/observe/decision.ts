@@ -8,15 +8,27 @@ export type KeyTier = 'token_cache' | 'memory' | 'cache_api' | 'kv' | 'issuer';
  * matched, the issuer chosen, the key found and where. Never the token, never a claim's value.
  */
 export interface Decision {
-  route?: string;
-  issuer?: string;
+  route: string | undefined;
+  issuer: string | undefined;
   /** The `kid` of the key that verified the token (a key we hold, so never a client's made-up value). */
-  kid?: string;
-  keyTier?: KeyTier;
+  kid: string | undefined;
+  keyTier: KeyTier | undefined;
   /** Milliseconds in verification. Workers advance the clock only across I/O, so this counts key fetches, not CPU. */
-  verifyMs?: number;
+  verifyMs: number | undefined;
   /** The token's `alg`, for debug lines. */
-  alg?: string;
+  alg: string | undefined;
+}
+
+/** An empty decision with every member present, so filling it in never changes its shape. */
+export function newDecision(): Decision {
+  return {
+    route: undefined,
+    issuer: undefined,
+    kid: undefined,
+    keyTier: undefined,
+    verifyMs: undefined,
+    alg: undefined,
+  };
 }
 
 /** A route as logs name it: its methods (if any) and its path pattern. */

@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../errors.ts';
-import type { Logger, LogLevel } from '../log.ts';
+import { LOG_LEVELS, type Logger, type LogLevel } from '../log.ts';
 import type { Decision } from './decision.ts';
 
 /** How a request ended: forwarded (gateway), allowed on to the next handler (middleware), answered here, or refused. */
@@ -36,22 +36,27 @@ export type Reporter = (env: unknown, outcome: RequestOutcome) => void;
  */
 export function createReporter(log: Logger, level: LogLevel): Reporter {
   const debug = level === 'debug';
+  const kept = LOG_LEVELS.indexOf(level);
   return (env, { outcome, status, method, path, decision, originMs, error }) => {
-    log('request', {
-      level: status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info',
-      outcome,
-      status,
-      method,
-      path,
-      route: decision.route,
-      issuer: decision.issuer,
-      kid: decision.kid,
-      key_tier: decision.keyTier,
-      verify_ms: decision.verifyMs,
-      origin_ms: originMs,
-      ...(error ? { error } : {}),
-      ...(debug && decision.alg ? { alg: decision.alg } : {}),
-    });
+    const lineLevel = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+    // Below the level, the line is not even built.
+    if (LOG_LEVELS.indexOf(lineLevel) <= kept) {
+      log('request', {
+        level: lineLevel,
+        outcome,
+        status,
+        method,
+        path,
+        route: decision.route,
+        issuer: decision.issuer,
+        kid: decision.kid,
+        key_tier: decision.keyTier,
+        verify_ms: decision.verifyMs,
+        origin_ms: originMs,
+        ...(error ? { error } : {}),
+        ...(debug && decision.alg ? { alg: decision.alg } : {}),
+      });
+    }
     const analytics = ((env ?? {}) as Record<string, unknown>)[ANALYTICS_BINDING] as AnalyticsEngine | undefined;
     analytics?.writeDataPoint({
       blobs: [outcome, decision.route ?? '', decision.issuer ?? '', decision.keyTier ?? ''],

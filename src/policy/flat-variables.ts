@@ -89,7 +89,11 @@ export function parseFlatVariables(vars: Vars): Config {
 }
 
 function optional(vars: Vars, name: FlatName): string | undefined {
-  const value = vars[name]?.trim();
+  const raw: unknown = vars[name];
+  if (raw === undefined) return undefined;
+  // A TOML number or boolean reaches the Worker as one: name it rather than fail on it.
+  if (typeof raw !== 'string') throw new ConfigError(name, 'must be a string (in quotes)');
+  const value = raw.trim();
   return value ? value : undefined;
 }
 

@@ -1,0 +1,321 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { checkWorkerConfig, findWorkerConfig, formatReport } from './check-config.ts';
+
+const SCRIPT = fileURLToPath(new URL('./check-config.ts', import.meta.url));
+const REPO_CONFIG = fileURLToPath(new URL('../wrangler.toml', import.meta.url));
+/** As the package.json script runs it: the Worker's modules use TypeScript that needs transforming. */
+const NODE_FLAGS: string[] = [];
+const NOW = Date.parse('2026-12-01T12:00:00Z');
+
+const root = mkdtempSync(join(tmpdir(), 'check-config-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+let dirs = 0;
+
+/** A fresh directory holding these files and the entry module `src/index.ts`. */
+function project(files: Record<string, string>): string {
+  const dir = join(root, String(dirs++));
+  mkdirSync(join(dir, 'src'), { recursive: true });
+  writeFileSync(join(dir, 'src/index.ts'), 'export default {};\n');
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+function configFile(name: string, text: string): string {
+  return join(project({ [name]: text }), name);
+}
+
+function problems(path: string, env?: string): string[] {
+  return formatReport(checkWorkerConfig(path, { env, now: () => NOW })).filter((line) =>
+    /^(error|warning): /.test(line),
+  );
+}
+
+const shown = (path: string) => relative(process.cwd(), path);
+
+const TOP = `
+name = "api-gateway"
+main = "src/index.ts"
+compatibility_date = "2026-08-01"
+`;
+const KV = `
+[[kv_namespaces]]
+binding = "JWKS_CACHE"
+id = "0f2ac74b498b48028cb68387c421e279"
+`;
+
+const FLAT = `${TOP}${KV}
+[vars]
+ISSUER = "https://id.example.com/"
+AUDIENCE = "https://api.example.com"
+ORIGIN = "https://origin.example.com"
+PUBLIC_PATHS = "/health"
+`;
+
+const POLICY = `${TOP}${KV}
+[[services]]
+binding = "REPORTS"
+service = "reports-worker"
+
+[vars.POLICY]
+origin = "https://origin.example.com"
+sign_headers = { secret = "IDENTITY_SIGNING_KEY" }
+
+[vars.POLICY.issuers.corp]
+issuer = "https://id.example.com/"
+audiences = ["https://api.example.com"]
+
+[[vars.POLICY.routes]]
+path = "/health"
+access = "public"
+
+[[vars.POLICY.routes]]
+path = "/reports/*"
+access = "required"
+origin_service = "REPORTS"
+
+[[vars.POLICY.routes]]
+path = "/*"
+access = "required"
+scopes = { any = ["read", "admin"] }
+`;
+
+const JSONC = `// The gateway, configured as JSONC.
+{
+  "name": "api-gateway",
+  "main": "src/index.ts",
+  "compatibility_date": "2026-08-01", // not after today
+  "kv_namespaces": [{ "binding": "JWKS_CACHE", "id": "0f2ac74b498b48028cb68387c421e279" }],
+  "vars": {
+    /* POLICY as an object, with its schema for editors */
+    "POLICY": {
+      "$schema": "./policy.schema.json",
+      "origin": "https://origin.example.com",
+      "issuers": {
+        "corp": { "issuer": "https://id.example.com/", "audiences": ["https://api.example.com"] },
+        "partners": { "issuer": "https://login.partner.example/", "client_ids": ["partner-app"] },
+      },
+      "routes": [
+        { "path": "/health", "access": "public" },
+        { "path": "/partners/*", "access": "required", "issuers": ["partners"] },
+        { "path": "/*", "access": "required", "issuers": ["corp"], "scopes": { "any": ["read", "admin"] } },
+      ],
+    },
+  },
+}
+`;
+
+/** POLICY beside ISSUER, a bad scope in a route, the signing secret in clear text, a future date. */
+const BAD = `
+name = "api-gateway"
+main = "src/index.ts"
+compatibility_date = "2027-03-01"
+${KV}
+[vars]
+ISSUER = "https://id.example.com/"
+IDENTITY_SIGNING_KEY = "an-identity-signing-key-of-at-least-32-characters"
+
+[vars.POLICY]
+origin = "https://origin.example.com"
+sign_headers = { secret = "IDENTITY_SIGNING_KEY" }
+
+[vars.POLICY.issuers.corp]
+issuer = "https://id.example.com/"
+audiences = ["https://api.example.com"]
+
+[[vars.POLICY.routes]]
+path = "/health"
+access = "public"
+
+[[vars.POLICY.routes]]
+path = "/*"
+access = "required"
+scopes = { any = ["read write"] }
+`;
+
+const STAGED = `${FLAT}
+[env.staging]
+compatibility_date = "2027-01-15"
+
+[env.staging.vars]
+ISSUER = "http://id.staging.example.com/"
+AUDIENCE = "https://api.staging.example.com"
+ORIGIN = "https://origin.staging.example.com"
+`;
+
+describe('check-config', () => {
+  test("the repo's wrangler.toml fails on the ISSUER it leaves unset and warns about its placeholder KV id", () => {
+    const report = checkWorkerConfig(REPO_CONFIG);
+    const errors = report.problems.filter((problem) => problem.severity === 'error');
+    assert.deepEqual(errors, [{ severity: 'error', path: 'vars.ISSUER', problem: 'is required' }]);
+    assert.ok(
+      report.problems.some(
+        ({ severity, path, problem }) =>
+          severity === 'warning' && path === 'kv_namespaces[0].id' && problem.startsWith('is a placeholder'),
+      ),
+      JSON.stringify(report.problems),
+    );
+  });
+
+  test('a flat config with its bindings is clean, and says what it checked', () => {
+    const file = configFile('wrangler.toml', FLAT);
+    assert.deepEqual(formatReport(checkWorkerConfig(file, { now: () => NOW })), [
+      `ok: ${shown(file)}: flat variables (1 issuer, 2 routes), gateway start-up, bindings JWKS_CACHE, compatibility_date 2026-08-01, main ${shown(join(file, '../src/index.ts'))}`,
+    ]);
+  });
+
+  test('a POLICY config in TOML is clean but for the reminder to put its signing secret', () => {
+    const file = configFile('wrangler.toml', POLICY);
+    const report = checkWorkerConfig(file, { now: () => NOW });
+    assert.deepEqual(problems(file), [
+      'warning: vars.POLICY.sign_headers.secret: names IDENTITY_SIGNING_KEY, a secret the file cannot hold: set it (at least 32 characters) with npx wrangler secret put IDENTITY_SIGNING_KEY',
+    ]);
+    assert.match(
+      report.checked,
+      /: POLICY \(1 issuer, 3 routes\), gateway start-up, bindings JWKS_CACHE, REPORTS, secret IDENTITY_SIGNING_KEY,/,
+    );
+  });
+
+  test('a route forwarding through a service binding the file does not bind is an error', () => {
+    const file = configFile('wrangler.toml', POLICY.replace('binding = "REPORTS"', 'binding = "REPORT"'));
+    assert.deepEqual(
+      problems(file).filter((line) => line.startsWith('error')),
+      [
+        'error: services: binds no REPORTS, which vars.POLICY.routes[1].origin_service names: every request forwarded through it would answer 500',
+      ],
+    );
+  });
+
+  test('flat variables without ORIGIN start only with an ORIGIN_SERVICE service binding', () => {
+    const unbound = configFile('wrangler.toml', FLAT.replace(/^ORIGIN = .*$/m, ''));
+    assert.deepEqual(problems(unbound), ['error: vars.ORIGIN: is required']);
+    const bound = configFile(
+      'wrangler.toml',
+      `${FLAT.replace(/^ORIGIN = .*$/m, '')}\n[[services]]\nbinding = "ORIGIN_SERVICE"\nservice = "origin"\n`,
+    );
+    assert.deepEqual(problems(bound), []);
+  });
+
+  test('a wrangler.jsonc with comments and trailing commas is read as wrangler reads it', () => {
+    const file = configFile('wrangler.jsonc', JSONC);
+    const report = checkWorkerConfig(file, { now: () => NOW });
+    assert.deepEqual(report.problems, []);
+    assert.match(report.checked, /: POLICY \(2 issuers, 3 routes\), gateway start-up, /);
+  });
+
+  test('a bad file reports every problem, each at its path', () => {
+    const file = configFile('wrangler.toml', BAD);
+    assert.deepEqual(formatReport(checkWorkerConfig(file, { now: () => NOW })), [
+      'error: vars.POLICY: cannot be set together with ISSUER: the policy replaces them',
+      'error: vars.POLICY.routes[1].scopes.any[0]: must be a scope token (RFC 6749 §3.3)',
+      'error: vars.IDENTITY_SIGNING_KEY: holds the signing secret that vars.POLICY.sign_headers.secret names, in clear text: a signing secret must not live in wrangler.toml; remove it and run npx wrangler secret put IDENTITY_SIGNING_KEY',
+      'error: compatibility_date: is 2027-03-01, after today (2026-12-01): a future date cannot be deployed',
+      '4 errors, 0 warnings',
+    ]);
+  });
+
+  test('--env staging applies [env.staging] and names the tables the values came from', () => {
+    const file = configFile('wrangler.toml', STAGED);
+    assert.deepEqual(problems(file), []);
+    assert.deepEqual(problems(file, 'staging'), [
+      'error: env.staging.vars.ISSUER: must be an https URL (http is allowed only on loopback hosts)',
+      'warning: env.staging.kv_namespaces: binds no JWKS_CACHE: the Worker works without it, but every data centre fetches each JWKS itself',
+      'error: env.staging.compatibility_date: is 2027-01-15, after today (2026-12-01): a future date cannot be deployed',
+    ]);
+  });
+
+  test('without --env the top level is checked, whatever CLOUDFLARE_ENV says', () => {
+    const file = configFile('wrangler.toml', STAGED);
+    process.env.CLOUDFLARE_ENV = 'staging';
+    try {
+      assert.deepEqual(problems(file), []);
+    } finally {
+      delete process.env.CLOUDFLARE_ENV;
+    }
+  });
+
+  test('an environment the file does not define is an error', () => {
+    const file = configFile('wrangler.toml', STAGED);
+    const [first, ...rest] = problems(file, 'production');
+    assert.match(
+      first ?? '',
+      /^error: .*wrangler\.toml: No environment found in configuration with name "production"\./,
+    );
+    assert.deepEqual(rest, []);
+  });
+
+  test('variables the Worker would choke on or never read are named', () => {
+    const file = configFile(
+      'wrangler.toml',
+      FLAT.replace('[vars]', '[vars]\nCLOCK_SKEW_SECONDS = 30\nREQUIRED_SCOPE = "read"\nLOG_LEVEL = "verbose"'),
+    );
+    assert.deepEqual(problems(file), [
+      'error: vars.CLOCK_SKEW_SECONDS: must be a string ("30", in quotes), not a number',
+      'warning: vars.REQUIRED_SCOPE: is not a variable the Worker reads (misspelt?)',
+      'error: vars.LOG_LEVEL: must be one of error, warn, info, debug',
+    ]);
+  });
+
+  test("a POLICY without any origin fails the gateway's start-up check", () => {
+    const file = configFile('wrangler.toml', POLICY.replace('origin = "https://origin.example.com"\n', ''));
+    assert.deepEqual(
+      problems(file).filter((line) => line.startsWith('error')),
+      ['error: vars.ORIGIN: is required'],
+    );
+  });
+
+  test('a missing entry module, a missing date and an all-zero KV id', () => {
+    const file = configFile(
+      'wrangler.toml',
+      FLAT.replace('main = "src/index.ts"', 'main = "src/worker.ts"')
+        .replace(/^compatibility_date = .*$/m, '')
+        .replace(/^id = .*$/m, 'id = "00000000000000000000000000000000"'),
+    );
+    assert.deepEqual(problems(file), [
+      'warning: kv_namespaces[0].id: is a placeholder: fine for wrangler dev, but before deploying create the namespace (npx wrangler kv namespace create JWKS_CACHE) and put its id here',
+      'error: compatibility_date: is required: a Worker cannot be deployed without one',
+      `error: main: names ${shown(join(file, '../src/worker.ts'))}, which does not exist`,
+    ]);
+  });
+
+  test('a syntax error is named by line and column', () => {
+    const file = configFile('wrangler.json', '{\n  "name": "api-gateway",\n  "main": ,\n}\n');
+    assert.deepEqual(problems(file), [`error: ${shown(file)}:3:11: ValueExpected`]);
+  });
+
+  test('without a path, wrangler.toml comes before wrangler.jsonc and wrangler.json', () => {
+    const both = project({ 'wrangler.json': '{}', 'wrangler.toml': '', 'wrangler.jsonc': '{}' });
+    assert.equal(findWorkerConfig(both), join(both, 'wrangler.toml'));
+    const jsonc = project({ 'wrangler.json': '{}', 'wrangler.jsonc': '{}' });
+    assert.equal(findWorkerConfig(jsonc), join(jsonc, 'wrangler.jsonc'));
+    assert.equal(findWorkerConfig(project({})), undefined);
+  });
+
+  test('the command exits 1 on an error, 0 on warnings only, and passes --env on', () => {
+    const run = (cwd: string, ...args: string[]) =>
+      spawnSync(process.execPath, [...NODE_FLAGS, SCRIPT, ...args], { cwd, encoding: 'utf8' });
+
+    const bad = run(project({ 'wrangler.toml': BAD.replace('2027-03-01', '2026-08-01') }));
+    assert.equal(bad.status, 1, bad.stderr);
+    assert.deepEqual(bad.stdout.trim().split('\n').at(-1), '3 errors, 0 warnings');
+
+    const warned = run(project({ 'wrangler.jsonc': JSONC.replace('"kv_namespaces"', '"kv_unused"') }));
+    assert.equal(warned.status, 0, warned.stderr);
+    assert.deepEqual(warned.stdout.trim().split('\n'), [
+      'warning: kv_namespaces: binds no JWKS_CACHE: the Worker works without it, but every data centre fetches each JWKS itself',
+      '0 errors, 1 warning',
+      'ok: wrangler.jsonc: POLICY (2 issuers, 3 routes), gateway start-up, bindings JWKS_CACHE, compatibility_date 2026-08-01, main src/index.ts',
+    ]);
+
+    const staged = project({ 'wrangler.toml': STAGED.replace('2027-01-15', '2026-08-01') });
+    assert.equal(run(staged).status, 0);
+    const failed = run(staged, 'wrangler.toml', '--env', 'staging');
+    assert.equal(failed.status, 1);
+    assert.match(failed.stdout, /^error: env\.staging\.vars\.ISSUER: must be an https URL/m);
+  });
+});
