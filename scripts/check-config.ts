@@ -280,7 +280,7 @@ function checkEntryModule(checking: Checking, main: string | undefined): void {
 }
 
 /** The config as `wrangler deploy` resolves it, with the raw `[env.NAME]` table; or why it cannot be read. */
-function readWorkerConfig(
+export function readWorkerConfig(
   path: string,
   env: string | undefined,
   file: string,

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type DevIssuer, startDevIssuer } from './dev-issuer.ts';
+import { explain } from './explain.ts';
+
+let issuer: DevIssuer;
+let dir: string;
+let config: string;
+const TENANT = 'explain';
+
+async function mint(params: Record<string, string> = {}): Promise<string> {
+  const response = await fetch(`${issuer.url}/t/${TENANT}/token`, {
+    method: 'POST',
+    body: new URLSearchParams({ aud: 'explain-api', scope: 'read', ...params }),
+  });
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+before(async () => {
+  issuer = await startDevIssuer();
+  await issuer.addSigningTenant(TENANT);
+  dir = await mkdtemp(join(tmpdir(), 'explain-'));
+  config = join(dir, 'wrangler.toml');
+  await writeFile(
+    config,
+    [
+      'name = "explain"',
+      `main = "${new URL('../src/index.ts', import.meta.url).pathname}"`,
+      'compatibility_date = "2026-08-01"',
+      '[vars]',
+      `ISSUER = "${issuer.url}/t/${TENANT}"`,
+      'AUDIENCE = "explain-api"',
+      'ORIGIN = "https://origin.explain.invalid"',
+      'REQUIRED_SCOPES = "read"',
+      'PUBLIC_PATHS = "/health"',
+    ].join('\n'),
+  );
+});
+
+after(async () => {
+  await issuer.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('npm run explain', () => {
+  it('walks an accepted token through every step to the origin, without calling it', async () => {
+    const token = await mint();
+    const { lines, forwarded } = await explain({ token, path: '/items', config });
+    const text = lines.join('\n');
+    assert.equal(forwarded, true);
+    assert.match(text, /^route: \*$/m);
+    assert.match(text, /^issuer: default \(http:\/\/127\.0\.0\.1:\d+\/t\/explain\), chosen by the token's iss$/m);
+    assert.match(text, /^fetched now: http:\/\/127\.0\.0\.1:\d+\/t\/explain\/jwks$/m);
+    assert.match(text, /^key: kid [\w-]+, from issuer$/m);
+    assert.match(text, /^signature \(.*\): ok$/m);
+    assert.match(text, /^claims: exp \/ nbf \/ iat, .*: ok$/m);
+    assert.match(text, /^scopes: all of \[read\], any of \[\]: ok$/m);
+    assert.match(text, /^result: 200 forwarded$/m);
+    assert.match(text, /^would be forwarded to https:\/\/origin\.explain\.invalid\/items \(not called\)$/m);
+    // The signature is never printed.
+    assert.equal(text.includes(token.split('.')[2] as string), false);
+  });
+
+  for (const [reason, make, expected] of [
+    [
+      'another audience',
+      () => mint({ aud: 'someone-else' }),
+      /^claims: aud, .*: FAILED$[\s\S]*^result: 401 wrong_audience, WWW-Authenticate: Bearer realm="api", error="invalid_token", error_description="audience mismatch"$/m,
+    ],
+    [
+      'a missing scope',
+      () => mint({ scope: 'write' }),
+      /^scopes: all of \[read\], any of \[\]: FAILED$[\s\S]*^result: 403 insufficient_scope, WWW-Authenticate: .*scope="read"$/m,
+    ],
+    [
+      'a changed payload',
+      async () => {
+        const [h, , s] = (await mint()).split('.');
+        return `${h}.${Buffer.from(JSON.stringify({ iss: `${issuer.url}/t/${TENANT}`, sub: 'admin' })).toString('base64url')}.${s}`;
+      },
+      /^signature \(.*\): FAILED$[\s\S]*^result: 401 bad_signature/m,
+    ],
+  ] as const) {
+    it(`refuses a token with ${reason}, saying at which step`, async () => {
+      const { lines, forwarded } = await explain({ token: await make(), path: '/items', config });
+      assert.equal(forwarded, false);
+      assert.match(lines.join('\n'), expected);
+      assert.equal(
+        lines.some((line) => line.startsWith('would be forwarded')),
+        false,
+      );
+    });
+  }
+
+  it('forwards a public path without looking at the token', async () => {
+    const publicPath = await explain({ token: await mint(), path: '/health', config });
+    assert.equal(publicPath.forwarded, true);
+    assert.match(publicPath.lines.join('\n'), /^route: \/health$[\s\S]*^result: 200 forwarded$/m);
+  });
+});

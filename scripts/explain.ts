@@ -1,0 +1,260 @@
+/**
+ * `npm run explain -- <token> [--method GET] [--path /api/x] [--config wrangler.toml] [--env NAME]`:
+ * why would the Worker accept or refuse this token? It builds the gateway from the Worker config,
+ * exactly as the Worker does, sends it the request, and prints what each step found: the route,
+ * the issuer, where the key came from (fetched now from the issuer), the signature, the claim
+ * checks, scopes and claim rules, and the final status with its challenge. The origin is never
+ * called; the signature is never printed. Exit 0 only when the request would be forwarded.
+ */
+import { parseArgs } from 'node:util';
+import { findWorkerConfig, readWorkerConfig } from './check-config.ts';
+
+/** The Worker's own start-up and request path, loaded at run time (see check-config.ts for why). */
+interface Worker {
+  variablesOf(env: object): Record<string, unknown>;
+  parseObservability(vars: object): unknown;
+  parseConfig(vars: object): ExplainedConfig;
+  createApp(
+    config: ExplainedConfig,
+    deps: object,
+  ): { app: { fetch(r: Request, env: object, ctx: object): Promise<Response> } };
+}
+
+interface ExplainedConfig {
+  readonly issuers: readonly {
+    id: string;
+    issuer: string;
+    audiences: readonly string[];
+    clientIds: readonly string[];
+    algorithms: readonly string[];
+    tokenTypes?: readonly string[];
+    requiredClaims: readonly string[];
+    clockSkewSeconds: number;
+  }[];
+  readonly routes: readonly { scopes: { all: readonly string[]; any: readonly string[] }; claims: readonly object[] }[];
+  readonly origin: string | undefined;
+}
+
+const worker = Object.assign(
+  {},
+  ...(await Promise.all(
+    ['../src/env.ts', '../src/config.ts', '../src/app.ts', '../src/observe/settings.ts'].map(
+      (module): Promise<object> => import(new URL(module, import.meta.url).href),
+    ),
+  )),
+) as Worker;
+
+export interface ExplainRequest {
+  readonly token: string;
+  readonly method?: string;
+  readonly path?: string;
+  /** The Worker config file. Default: wrangler.toml (or .jsonc, .json) in the working directory. */
+  readonly config?: string;
+  readonly env?: string;
+}
+
+export interface Explanation {
+  readonly lines: readonly string[];
+  /** Whether the Worker would forward the request to the origin. */
+  readonly forwarded: boolean;
+}
+
+/** The order in which the Worker checks a verified token's claims (src/auth/check-claims.ts), with each failure's code. */
+const CLAIM_CHECKS = [
+  ['iss', 'the exact expected issuer', 'wrong_issuer'],
+  ['aud', 'one of the audiences (or, with no aud, a listed client_id)', 'wrong_audience'],
+  ['exp / nbf / iat', 'present, numbers, within the clock skew', 'token_expired|token_not_yet_valid|invalid_claims'],
+] as const;
+
+export async function explain(request: ExplainRequest): Promise<Explanation> {
+  const path = request.config ?? findWorkerConfig();
+  if (path === undefined)
+    return { lines: ['error: no wrangler.toml, wrangler.jsonc or wrangler.json here'], forwarded: false };
+  const read = readWorkerConfig(path, request.env, path);
+  if (Array.isArray(read)) return { lines: read.map((p) => `error: ${p.path}: ${p.problem}`), forwarded: false };
+  const services = (read.config.services ?? []).map((service) => service.binding);
+  const originCalls: string[] = [];
+  const fetched: string[] = [];
+  const stub = (url: string) => {
+    originCalls.push(url);
+    return new Response('not called', { status: 200 });
+  };
+  const bindings = Object.fromEntries(
+    services.map((name) => [
+      name,
+      { fetch: (input: RequestInfo) => stub(String(input instanceof Request ? input.url : input)) },
+    ]),
+  );
+  const env = { ...(read.config.vars ?? {}), ...bindings };
+  const lines: string[] = [];
+  const say = (line: string) => lines.push(line);
+
+  let config: ExplainedConfig;
+  const vars = worker.variablesOf(env);
+  try {
+    worker.parseObservability(vars);
+    config = worker.parseConfig(vars);
+  } catch (error) {
+    return {
+      lines: [`config: ${(error as Error).message}`, 'result: 500 config_invalid (every request)'],
+      forwarded: false,
+    };
+  }
+  const origins = [config.origin, ...config.routes.map((route) => (route as { origin?: string }).origin)].filter(
+    (origin): origin is string => typeof origin === 'string',
+  );
+  // Key fetches go out for real; a request to an origin is recorded instead of sent.
+  const recordingFetch: typeof fetch = async (input, init) => {
+    const url = String(input instanceof Request ? input.url : input);
+    if (origins.some((origin) => url.startsWith(origin))) return stub(url);
+    fetched.push(url);
+    return fetch(input, init);
+  };
+  const decisions: Record<string, unknown>[] = [];
+  const { app } = worker.createApp(config, {
+    fetch: recordingFetch,
+    observability: worker.parseObservability(vars),
+    log: (event: string, fields?: Record<string, unknown>) => {
+      if (event === 'request') decisions.push(fields ?? {});
+    },
+  });
+  const method = request.method ?? 'GET';
+  const url = `https://worker.explain${request.path ?? '/'}`;
+  const pending: Promise<unknown>[] = [];
+  const response = await app.fetch(
+    new Request(url, { method, headers: { authorization: `Bearer ${request.token}` } }),
+    env,
+    { waitUntil: (promise: Promise<unknown>) => pending.push(promise), passThroughOnException() {}, props: {} },
+  );
+  await Promise.allSettled(pending);
+  const decision = decisions[0] ?? {};
+  const outcome = String(decision.outcome ?? 'unknown');
+
+  describeToken(request.token, say);
+  say(`request: ${method} ${request.path ?? '/'} (config ${path}${request.env ? `, env ${request.env}` : ''})`);
+  say(`route: ${decision.route === undefined ? 'none matches (404 no_route)' : `${decision.route}`}`);
+  const issuer = config.issuers.find((candidate) => candidate.id === decision.issuer);
+  if (decision.route !== undefined) {
+    say(
+      issuer
+        ? `issuer: ${issuer.id} (${issuer.issuer}), chosen by the token's iss`
+        : `issuer: none of the route's issuers has this token's iss`,
+    );
+  }
+  for (const url of fetched) say(`fetched now: ${url}`);
+  if (decision.key_tier !== undefined) {
+    say(`key: ${decision.kid === undefined ? '' : `kid ${decision.kid}, `}from ${decision.key_tier}`);
+  }
+  const stages = stagesReached(outcome);
+  if (issuer) {
+    say(`signature (${issuer.algorithms.join(', ')} allowed): ${mark(stages.signature)}`);
+    if (stages.signature === true && issuer.tokenTypes)
+      say(`typ one of ${issuer.tokenTypes.join(', ')}: ${mark(stages.type)}`);
+    if (stages.signature === true && stages.type !== false) {
+      for (const [claim, rule, codes] of CLAIM_CHECKS) {
+        const failed = codes.split('|').includes(outcome);
+        say(`claims: ${claim}, ${rule}: ${mark(failed ? false : stages.claims === true ? true : undefined)}`);
+        if (failed) break;
+      }
+      if (issuer.requiredClaims.length > 0)
+        say(`claims: required ${issuer.requiredClaims.join(', ')}: ${mark(stages.claims)}`);
+    }
+  }
+  const route = config.routes.find((_, i) => i === routeIndex(config, String(decision.route ?? '')));
+  if (route && stages.claims === true) {
+    const { all, any } = route.scopes;
+    if (all.length > 0 || any.length > 0) {
+      say(`scopes: all of [${all.join(' ')}], any of [${any.join(' ')}]: ${mark(outcome !== 'insufficient_scope')}`);
+    }
+    if (route.claims.length > 0 && outcome !== 'insufficient_scope') {
+      say(`claim rules (${route.claims.length}): ${mark(outcome !== 'claim_mismatch')}`);
+    }
+  }
+  const challenge = response.headers.get('www-authenticate');
+  say(`result: ${response.status} ${outcome}${challenge ? `, WWW-Authenticate: ${challenge}` : ''}`);
+  const forwarded = outcome === 'forwarded';
+  if (forwarded) say(`would be forwarded to ${originCalls[0] ?? 'the origin'} (not called)`);
+  return { lines, forwarded };
+}
+
+/** Which stages a request with this outcome got through: true passed, false failed there, undefined not reached. */
+function stagesReached(outcome: string): { signature?: boolean; type?: boolean; claims?: boolean } {
+  const before = [
+    'no_route',
+    'missing_token',
+    'unsupported_scheme',
+    'malformed_authorization',
+    'token_too_large',
+    'malformed_token',
+    'wrong_issuer',
+  ];
+  if (before.includes(outcome)) return {};
+  if (['alg_not_allowed', 'unknown_kid', 'bad_signature', 'jwks_unavailable'].includes(outcome))
+    return { signature: false };
+  if (outcome === 'wrong_token_type') return { signature: true, type: false };
+  if (['wrong_audience', 'token_expired', 'token_not_yet_valid', 'invalid_claims'].includes(outcome)) {
+    return { signature: true, type: true, claims: false };
+  }
+  return { signature: true, type: true, claims: true };
+}
+
+function mark(passed: boolean | undefined): string {
+  return passed === undefined ? '–' : passed ? 'ok' : 'FAILED';
+}
+
+/** The index of the route whose label the decision line gave (labels are the routes' own, in order). */
+function routeIndex(config: ExplainedConfig, label: string): number {
+  return config.routes.findIndex((route) => routeLabelOf(route) === label);
+}
+
+function routeLabelOf(route: object): string {
+  const { path, methods } = route as {
+    path: 'any' | { exact: string } | { prefix: string };
+    methods?: readonly string[];
+  };
+  const text = path === 'any' ? '*' : 'exact' in path ? path.exact : `${path.prefix}*`;
+  return methods ? `${methods.join(',')} ${text}` : text;
+}
+
+/** The token's header and claims as sent (the signature is never printed). */
+function describeToken(token: string, say: (line: string) => void): void {
+  const [header, payload, signature] = token.split('.');
+  const decode = (segment: string | undefined) => {
+    try {
+      return JSON.stringify(JSON.parse(Buffer.from(segment ?? '', 'base64url').toString('utf8')));
+    } catch {
+      return '(not base64url JSON)';
+    }
+  };
+  say(`token header: ${decode(header)}`);
+  say(`token claims: ${decode(payload)}`);
+  say(`token signature: ${Buffer.from(signature ?? '', 'base64url').length} bytes (not shown)`);
+}
+
+if (import.meta.main) {
+  const { values, positionals } = parseArgs({
+    options: {
+      method: { type: 'string', default: 'GET' },
+      path: { type: 'string', default: '/' },
+      config: { type: 'string' },
+      env: { type: 'string' },
+    },
+    allowPositionals: true,
+  });
+  const token = positionals[0];
+  if (token === undefined || positionals.length > 1) {
+    console.error(
+      'usage: npm run explain -- <token> [--method GET] [--path /api/x] [--config wrangler.toml] [--env NAME]',
+    );
+    process.exit(2);
+  }
+  const { lines, forwarded } = await explain({
+    token,
+    method: values.method,
+    path: values.path,
+    ...(values.config ? { config: values.config } : {}),
+    ...(values.env ? { env: values.env } : {}),
+  });
+  for (const line of lines) console.log(line);
+  process.exitCode = forwarded ? 0 : 1;
+}
