@@ -15,6 +15,8 @@ export interface EchoOrigin {
 
 export async function startEchoOrigin(port = 0): Promise<EchoOrigin> {
   const hits = new Map<string, number>();
+  /** Requests whose client went away before the answer was sent, per first path segment. */
+  const aborted = new Map<string, number>();
   const held = new Map<string, ServerResponse>();
 
   const server = createServer(async (req, res) => {
@@ -23,7 +25,9 @@ export async function startEchoOrigin(port = 0): Promise<EchoOrigin> {
 
     if (segment === '__stats') {
       const id = url.pathname.split('/')[2] ?? '';
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ hits: hits.get(id) ?? 0 }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ hits: hits.get(id) ?? 0, aborted: aborted.get(id) ?? 0 }));
       return;
     }
     if (segment === '__release') {
@@ -40,6 +44,17 @@ export async function startEchoOrigin(port = 0): Promise<EchoOrigin> {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.write('first\n');
       held.set(segment, res);
+      return;
+    }
+    if (url.pathname.endsWith('/slow-headers')) {
+      // Answers after ?ms= milliseconds (at most 10 s), and counts a client that gave up first.
+      const delayMs = Math.min(Number(url.searchParams.get('ms') ?? 0), 10_000);
+      const timer = setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('late\n'), delayMs);
+      res.on('close', () => {
+        if (res.headersSent) return;
+        clearTimeout(timer);
+        aborted.set(segment, (aborted.get(segment) ?? 0) + 1);
+      });
       return;
     }
     if (url.pathname.endsWith('/redirect')) {

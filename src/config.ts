@@ -28,5 +28,9 @@ export function parseConfig(vars: Vars): Config {
   if (alongside.length > 0) {
     throw new ConfigError('POLICY', `cannot be set together with ${alongside.join(', ')}: the policy replaces them`);
   }
-  return parsePolicy(vars.POLICY, { origin: vars.ORIGIN, realm: vars.REALM });
+  return parsePolicy(vars.POLICY, {
+    origin: vars.ORIGIN,
+    realm: vars.REALM,
+    originTimeoutSeconds: vars.ORIGIN_TIMEOUT_SECONDS,
+  });
 }

@@ -86,6 +86,12 @@ export const MAX_KIDLESS_CANDIDATE_KEYS = 3;
 /** Access tokens are a few KB; anything larger is refused before any parsing. */
 export const MAX_TOKEN_LENGTH_BYTES = 16 * 1024;
 
+/** An origin that sends no response headers within this is answered for with 504 (`ORIGIN_TIMEOUT_SECONDS`). */
+export const DEFAULT_ORIGIN_TIMEOUT_SECONDS = 30;
+
+/** A longer wait holds the client and the Worker's connection for minutes on an origin that is down. */
+export const MAX_ORIGIN_TIMEOUT_SECONDS = 300;
+
 /** How long a client should wait before retrying when the issuer's keys are unavailable. */
 export const JWKS_UNAVAILABLE_RETRY_AFTER_SECONDS = 30;
 

@@ -40,6 +40,8 @@ export interface Env {
   RESOURCE?: string;
   /** Optional. Realm in the `WWW-Authenticate` challenge. Default `api`. */
   REALM?: string;
+  /** Optional. Seconds to wait for the origin's response headers (1 to 300). Default 30. */
+  ORIGIN_TIMEOUT_SECONDS?: string;
   /** Optional. `error`, `warn`, `info` (one line per request decision) or `debug`. Default `info`. */
   LOG_LEVEL?: string;
   /** Optional. `true` adds `Server-Timing: auth;dur=…;desc="<key tier>"` to forwarded responses. Default off. */
@@ -68,6 +70,7 @@ export const VARIABLES = [
   'POLICY',
   ...FLAT_VARIABLES,
   'ORIGIN',
+  'ORIGIN_TIMEOUT_SECONDS',
   'REALM',
   'LOG_LEVEL',
   'SERVER_TIMING',

@@ -73,6 +73,7 @@ export const ERROR_SPECS = {
   internal_error: { status: 500, challenge: false, description: 'internal error' },
   jwks_unavailable: { status: 503, challenge: false, description: 'signing keys unavailable' },
   origin_unreachable: { status: 502, challenge: false, description: 'origin unreachable' },
+  origin_timeout: { status: 504, challenge: false, description: 'origin did not answer in time' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_SPECS;

@@ -118,6 +118,7 @@ describe('a full policy', () => {
           claims: [],
           origin: undefined,
           originService: undefined,
+          originTimeoutMs: undefined,
         },
         {
           path: { prefix: '/admin/' },
@@ -132,6 +133,7 @@ describe('a full policy', () => {
           ],
           origin: 'https://admin.origin.example/base',
           originService: undefined,
+          originTimeoutMs: undefined,
         },
         {
           path: { prefix: '/' },
@@ -142,10 +144,12 @@ describe('a full policy', () => {
           claims: [],
           origin: undefined,
           originService: undefined,
+          originTimeoutMs: undefined,
         },
       ],
       origin: 'https://origin.example',
       originService: undefined,
+      originTimeoutMs: 30_000,
       realm: 'policy realm',
       headers: [
         { name: 'x-user-email', claim: 'email', format: 'text' },

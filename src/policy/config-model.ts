@@ -47,6 +47,8 @@ export interface RouteConfig {
   readonly origin: string | undefined;
   /** Name of the Worker service binding this route forwards through instead; at most one of the two is set. */
   readonly originService: string | undefined;
+  /** Milliseconds to wait for this route's origin's response headers; `undefined`: the config's. */
+  readonly originTimeoutMs: number | undefined;
 }
 
 export interface HeaderMapping {
@@ -83,6 +85,8 @@ export interface Config {
    * The flat variables set `ORIGIN_SERVICE` when ORIGIN is absent.
    */
   readonly originService: string | undefined;
+  /** Milliseconds to wait for the origin's response headers before answering 504 `origin_timeout`. */
+  readonly originTimeoutMs: number;
   readonly realm: string;
   /** Verified claims sent to the origin as request headers. */
   readonly headers: readonly HeaderMapping[];

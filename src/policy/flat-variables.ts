@@ -3,8 +3,10 @@ import {
   DEFAULT_CLOCK_SKEW_SECONDS,
   DEFAULT_JWKS_CACHE_TTL_SECONDS,
   DEFAULT_JWKS_REFRESH_COOLDOWN_SECONDS,
+  DEFAULT_ORIGIN_TIMEOUT_SECONDS,
   DEFAULT_REALM,
   MAX_JWKS_CACHE_TTL_SECONDS,
+  MAX_ORIGIN_TIMEOUT_SECONDS,
   MIN_JWKS_CACHE_TTL_SECONDS,
 } from '../constants.ts';
 import { ORIGIN_SERVICE_BINDING, type Vars } from '../env.ts';
@@ -12,7 +14,7 @@ import { ConfigError } from '../errors.ts';
 import type { Config, IssuerConfig, RouteConfig } from './config-model.ts';
 import { parsePathPattern } from './path-pattern.ts';
 import { parseResource } from './resource.ts';
-import { keySourceUrl, parseAlgorithms, parseOrigin, parseRealm, parseScopes } from './values.ts';
+import { keySourceUrl, parseAlgorithms, parseOrigin, parseRealm, parseScopes, wholeSeconds } from './values.ts';
 
 type FlatName = Exclude<keyof Vars, 'POLICY' | 'ORIGIN_SERVICE_BOUND'>;
 
@@ -72,11 +74,14 @@ export function parseFlatVariables(vars: Vars): Config {
         claims: [],
         origin: undefined,
         originService: undefined,
+        originTimeoutMs: undefined,
       },
     ],
     origin: origin === undefined ? undefined : parseOrigin('ORIGIN', origin),
     // Without ORIGIN the origin is a service binding: whether the Worker has it is known per request only.
     originService: origin === undefined && vars.ORIGIN_SERVICE_BOUND ? ORIGIN_SERVICE_BINDING : undefined,
+    originTimeoutMs:
+      integer(vars, 'ORIGIN_TIMEOUT_SECONDS', DEFAULT_ORIGIN_TIMEOUT_SECONDS, 1, MAX_ORIGIN_TIMEOUT_SECONDS) * 1000,
     realm: realm === undefined ? DEFAULT_REALM : parseRealm('REALM', realm),
     headers: [],
     signingSecret: undefined,
@@ -112,11 +117,7 @@ function list(value: string, separator: ',' | ' '): string[] {
 
 function integer(vars: Vars, name: FlatName, fallback: number, min: number, max: number): number {
   const text = optional(vars, name);
-  if (text === undefined) return fallback;
-  if (!/^\d+$/.test(text)) throw new ConfigError(name, 'must be a whole number of seconds');
-  const value = Number(text);
-  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}`);
-  return value;
+  return text === undefined ? fallback : wholeSeconds(name, text, min, max);
 }
 
 function parsePublicPaths(text: string | undefined): RouteConfig[] {
@@ -133,6 +134,7 @@ function parsePublicPaths(text: string | undefined): RouteConfig[] {
       claims: [],
       origin: undefined,
       originService: undefined,
+      originTimeoutMs: undefined,
     };
   });
 }

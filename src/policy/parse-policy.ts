@@ -4,7 +4,9 @@ import {
   DEFAULT_CLOCK_SKEW_SECONDS,
   DEFAULT_JWKS_CACHE_TTL_SECONDS,
   DEFAULT_JWKS_REFRESH_COOLDOWN_SECONDS,
+  DEFAULT_ORIGIN_TIMEOUT_SECONDS,
   DEFAULT_REALM,
+  MAX_ORIGIN_TIMEOUT_SECONDS,
 } from '../constants.ts';
 import { ConfigError } from '../errors.ts';
 import { checkMappedHeaderName } from '../proxy/header-names.ts';
@@ -12,12 +14,13 @@ import type { ClaimRule, Config, HeaderMapping, IssuerConfig, RouteConfig } from
 import { parsePathPattern } from './path-pattern.ts';
 import { parseResource } from './resource.ts';
 import { type Policy, type PolicyIssuer, type PolicyRoute, policySchema } from './schema.ts';
-import { keySourceUrl, normalizeTokenType, parseAlgorithms, parseOrigin, parseRealm } from './values.ts';
+import { keySourceUrl, normalizeTokenType, parseAlgorithms, parseOrigin, parseRealm, wholeSeconds } from './values.ts';
 
 /** ORIGIN and REALM may stand beside POLICY; the policy's own value wins. */
 export interface PolicyFallbacks {
   readonly origin: string | undefined;
   readonly realm: string | undefined;
+  readonly originTimeoutSeconds: string | undefined;
 }
 
 /** POLICY (a JSON object, or a string of JSON) → `Config`; every error names its path. */
@@ -51,6 +54,11 @@ function compilePolicy(policy: Policy, fallbacks: PolicyFallbacks): Config {
         ? ownOrVariable(policy.origin, 'POLICY.origin', fallbacks.origin, 'ORIGIN', parseOrigin)
         : undefined,
     originService,
+    originTimeoutMs:
+      (policy.origin_timeout_seconds ??
+        (fallbacks.originTimeoutSeconds?.trim()
+          ? wholeSeconds('ORIGIN_TIMEOUT_SECONDS', fallbacks.originTimeoutSeconds.trim(), 1, MAX_ORIGIN_TIMEOUT_SECONDS)
+          : DEFAULT_ORIGIN_TIMEOUT_SECONDS)) * 1000,
     realm: ownOrVariable(policy.realm, 'POLICY.realm', fallbacks.realm, 'REALM', parseRealm) ?? DEFAULT_REALM,
     headers: compileHeaders(policy.headers ?? {}),
     signingSecret: policy.sign_headers?.secret,
@@ -123,6 +131,7 @@ function compileRoute(route: PolicyRoute, at: string, issuers: ReadonlyMap<strin
     claims: (route.claims ?? []).map(compileClaimRule),
     origin: route.origin === undefined ? undefined : parseOrigin(`${at}.origin`, route.origin),
     originService,
+    originTimeoutMs: route.origin_timeout_seconds === undefined ? undefined : route.origin_timeout_seconds * 1000,
   };
 }
 

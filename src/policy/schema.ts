@@ -1,5 +1,10 @@
 import * as v from 'valibot';
-import { MAX_JWKS_CACHE_TTL_SECONDS, MIN_JWKS_CACHE_TTL_SECONDS, SUPPORTED_ALGORITHMS } from '../constants.ts';
+import {
+  MAX_JWKS_CACHE_TTL_SECONDS,
+  MAX_ORIGIN_TIMEOUT_SECONDS,
+  MIN_JWKS_CACHE_TTL_SECONDS,
+  SUPPORTED_ALGORITHMS,
+} from '../constants.ts';
 
 /**
  * The POLICY variable's shape: the one definition that validates it at start-up, gives its
@@ -109,6 +114,7 @@ const route = v.strictObject({
   claims: v.optional(v.array(claimRule)),
   origin: v.optional(v.pipe(text, v.description("This route's origin base URL."))),
   origin_service: originService('The service binding this route forwards through, instead of an origin URL.'),
+  origin_timeout_seconds: seconds(1, MAX_ORIGIN_TIMEOUT_SECONDS, "Seconds to wait for this route's origin's headers."),
 });
 
 const headerSource = v.union(
@@ -137,6 +143,11 @@ export const policySchema = v.strictObject({
   origin: v.optional(v.pipe(text, v.description('Base URL of the origin (or ORIGIN); a route may override it.'))),
   origin_service: originService(
     'The service binding the origin is reached through, instead of origin (or ORIGIN); a route may override it.',
+  ),
+  origin_timeout_seconds: seconds(
+    1,
+    MAX_ORIGIN_TIMEOUT_SECONDS,
+    "Seconds to wait for the origin's response headers, then 504. Default: ORIGIN_TIMEOUT_SECONDS, else 30.",
   ),
   realm: v.optional(v.pipe(text, v.description('Realm in the challenge. Default: REALM, else "api".'))),
   headers: v.optional(

@@ -67,6 +67,14 @@ export function parseScopes(name: string, scopes: readonly string[]): readonly s
   return scopes;
 }
 
+/** A whole number of seconds in [min, max], from a variable's text. */
+export function wholeSeconds(name: string, text: string, min: number, max: number): number {
+  if (!/^\d+$/.test(text)) throw new ConfigError(name, 'must be a whole number of seconds');
+  const value = Number(text);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}`);
+  return value;
+}
+
 /** RFC 9068 §4: `typ` compares case-insensitively, and `application/` may be left out. */
 export function normalizeTokenType(typ: string): string {
   const lower = typ.toLowerCase();

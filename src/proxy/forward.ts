@@ -69,11 +69,25 @@ export function createForwarder(config: Config, { fetch: doFetch = fetch, now = 
       );
     }
     const hasBody = method !== 'GET' && method !== 'HEAD';
-    const init: RequestInit = { method, headers, body: hasBody ? request.body : null, redirect: 'manual' };
+    // Bounds the wait for the response headers only: once they arrive the timer is cleared, so
+    // a body that has started streaming is never cut.
+    const abort = new AbortController();
+    const timeoutMs = route.originTimeoutMs ?? config.originTimeoutMs;
+    const timer = setTimeout(() => abort.abort(new VerifierError('origin_timeout')), timeoutMs);
+    const init: RequestInit = {
+      method,
+      headers,
+      body: hasBody ? request.body : null,
+      redirect: 'manual',
+      signal: abort.signal,
+    };
     try {
       return await (service ? service.fetch(target, init) : doFetch(target, init));
     } catch (error) {
+      if (abort.signal.aborted) throw new VerifierError('origin_timeout', undefined, { cause: error });
       throw new VerifierError('origin_unreachable', undefined, { cause: error });
+    } finally {
+      clearTimeout(timer);
     }
   };
 }

@@ -15,8 +15,16 @@ export class TestOrigin {
   readonly url = `${inject('originUrl')}/${this.id}`;
 
   async hits(): Promise<number> {
-    const { hits } = (await (await fetch(`${inject('originUrl')}/__stats/${this.id}`)).json()) as { hits: number };
-    return hits;
+    return (await this.stats()).hits;
+  }
+
+  /** Requests to this path whose client (the Worker) gave up before the answer. */
+  async aborted(): Promise<number> {
+    return (await this.stats()).aborted;
+  }
+
+  private async stats(): Promise<{ hits: number; aborted: number }> {
+    return (await fetch(`${inject('originUrl')}/__stats/${this.id}`)).json();
   }
 
   async release(): Promise<void> {
