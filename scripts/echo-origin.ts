@@ -57,6 +57,23 @@ export async function startEchoOrigin(port = 0): Promise<EchoOrigin> {
       });
       return;
     }
+    if (url.pathname.endsWith('/reset-before-headers')) {
+      req.socket.destroy();
+      return;
+    }
+    if (url.pathname.endsWith('/reset-mid-body')) {
+      // Promises 100 bytes, sends 6, then drops the connection.
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100' });
+      res.write('first\n', () => res.socket?.destroy());
+      return;
+    }
+    const status = /\/status\/(\d{3})$/.exec(url.pathname)?.[1];
+    if (status !== undefined) {
+      res
+        .writeHead(Number(status), { 'content-type': 'text/plain', 'x-origin': 'echo' })
+        .end(`origin says ${status}\n`);
+      return;
+    }
     if (url.pathname.endsWith('/redirect')) {
       res.writeHead(302, { location: '/elsewhere' }).end();
       return;
@@ -64,9 +81,19 @@ export async function startEchoOrigin(port = 0): Promise<EchoOrigin> {
 
     const hash = createHash('sha256');
     let bodyBytes = 0;
-    for await (const chunk of req) {
-      bodyBytes += (chunk as Buffer).length;
-      hash.update(chunk as Buffer);
+    try {
+      for await (const chunk of req) {
+        bodyBytes += (chunk as Buffer).length;
+        hash.update(chunk as Buffer);
+      }
+    } catch {
+      // The client went away mid-upload.
+      aborted.set(segment, (aborted.get(segment) ?? 0) + 1);
+      return;
+    }
+    if (req.readableAborted) {
+      aborted.set(segment, (aborted.get(segment) ?? 0) + 1);
+      return;
     }
     res.writeHead(200, { 'content-type': 'application/json', 'x-origin': 'echo' }).end(
       JSON.stringify(

@@ -74,6 +74,7 @@ export const ERROR_SPECS = {
   jwks_unavailable: { status: 503, challenge: false, description: 'signing keys unavailable' },
   origin_unreachable: { status: 502, challenge: false, description: 'origin unreachable' },
   origin_timeout: { status: 504, challenge: false, description: 'origin did not answer in time' },
+  upload_aborted: { status: 400, challenge: false, description: 'request body incomplete' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_SPECS;

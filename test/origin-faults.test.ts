@@ -93,3 +93,62 @@ describe('origin timeout (ORIGIN_TIMEOUT_SECONDS)', () => {
     }
   });
 });
+
+describe('origin faults', () => {
+  it('answers 502 origin_unreachable when the origin refuses the connection', async () => {
+    // Port 1 on loopback: nothing listens there.
+    const response = await callWorker(
+      bearer(await issuer.mint()),
+      varsFor(issuer, new TestOrigin(), { ORIGIN: 'http://127.0.0.1:1' }),
+    );
+    expect(response.status).toBe(502);
+    expect(((await response.json()) as { code: string }).code).toBe('origin_unreachable');
+  });
+
+  it('answers 502 when the origin drops the connection before its headers', async () => {
+    const origin = new TestOrigin();
+    const response = await callWorker(bearer(await issuer.mint(), '/reset-before-headers'), varsFor(issuer, origin));
+    expect(response.status).toBe(502);
+    expect(await origin.hits()).toBe(1);
+  });
+
+  it('never presents a body cut mid-way as complete', async () => {
+    const origin = new TestOrigin();
+    const response = await callWorker(bearer(await issuer.mint(), '/reset-mid-body'), varsFor(issuer, origin));
+    expect(response.status).toBe(200);
+    await expect(response.text()).rejects.toThrow();
+  });
+
+  it('passes an origin 5xx through as it is', async () => {
+    const origin = new TestOrigin();
+    const response = await callWorker(bearer(await issuer.mint(), '/status/503'), varsFor(issuer, origin));
+    expect(response.status).toBe(503);
+    expect(response.headers.get('x-origin')).toBe('echo');
+    expect(response.headers.get('content-type')).toBe('text/plain');
+    expect(await response.text()).toBe('origin says 503\n');
+  });
+
+  it('aborts the origin request when the client’s upload fails mid-body, and answers the next request', async () => {
+    const origin = new TestOrigin();
+    const vars = varsFor(issuer, origin);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= 4) {
+          controller.error(new Error('client went away'));
+          return;
+        }
+        sent++;
+        controller.enqueue(new Uint8Array(64 * 1024));
+      },
+    });
+    const upload = bearer(await issuer.mint(), '/upload', { method: 'POST', body, duplex: 'half' } as RequestInit);
+    const failed = await callWorker(upload, vars).catch((error: unknown) => error);
+    // The Worker answers rather than hanging or crashing, and the origin sees its request fail
+    // instead of a shorter body that looks whole.
+    expect(failed instanceof Response ? failed.status : 'threw').toBe(400);
+    expect(((await (failed as Response).json()) as { code: string }).code).toBe('upload_aborted');
+    await until(async () => (await origin.aborted()) === 1);
+    expect((await callWorker(bearer(await issuer.mint(), '/next'), vars)).status).toBe(200);
+  });
+});

@@ -77,19 +77,32 @@ export function createForwarder(config: Config, { fetch: doFetch = fetch, now = 
     const init: RequestInit = {
       method,
       headers,
-      body: hasBody ? request.body : null,
+      body: hasBody ? uploadAbortingOnFailure(request.body, abort) : null,
       redirect: 'manual',
       signal: abort.signal,
     };
     try {
       return await (service ? service.fetch(target, init) : doFetch(target, init));
     } catch (error) {
-      if (abort.signal.aborted) throw new VerifierError('origin_timeout', undefined, { cause: error });
+      const reason: unknown = abort.signal.reason;
+      if (abort.signal.aborted && reason instanceof VerifierError) throw reason;
       throw new VerifierError('origin_unreachable', undefined, { cause: error });
     } finally {
       clearTimeout(timer);
     }
   };
+}
+
+/**
+ * The client's body, piped on to the origin. When the client's upload fails mid-way, the runtime
+ * would end the origin's request body as if it were complete (a shorter body the origin cannot
+ * tell from a whole one); aborting the origin request instead makes the origin see it fail.
+ */
+function uploadAbortingOnFailure(body: ReadableStream | null, abort: AbortController): ReadableStream | null {
+  if (body === null) return null;
+  const { readable, writable } = new TransformStream();
+  body.pipeTo(writable).catch(() => abort.abort(new VerifierError('upload_aborted')));
+  return readable;
 }
 
 /** The service binding an origin names; a missing one refuses the request (500) rather than forwarding it elsewhere. */
