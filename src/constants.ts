@@ -61,6 +61,14 @@ export const JWKS_FETCH_TIMEOUT_MS = 5_000;
  */
 export const SHARED_REFRESH_WAIT_MS = JWKS_FETCH_TIMEOUT_MS + 500;
 
+/**
+ * A Cache API or KV read that has not answered in this time counts as a miss, and the lookup
+ * moves on to the next tier or the issuer: a stuck binding must not hold a cold request forever.
+ * Reads take about a millisecond (Cache API) to tens of milliseconds (cold KV), so this only
+ * cuts off a tier that is failing.
+ */
+export const TIER_READ_TIMEOUT_MS = 1_000;
+
 /** Real key sets are a few KB; the cap stops a hostile or broken issuer from exhausting memory. */
 export const JWKS_MAX_SIZE_BYTES = 512 * 1024;
 

@@ -1,8 +1,16 @@
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createVerifiedTokenCache } from '../src/auth/token-cache.ts';
+import { VERIFIED_TOKEN_CACHE_MAX_ENTRIES } from '../src/constants.ts';
+import { WorkerIo } from '../src/runtime-io.ts';
 import { makeKey, TestIssuer } from './helpers/issuer.ts';
 import { TestOrigin } from './helpers/origin.ts';
-import { bearer, ClockedGateway, varsFor } from './helpers/worker.ts';
+import { bearer, ClockedGateway, envWith, varsFor } from './helpers/worker.ts';
+
+/** A token-like string, distinct per `i` in its last characters (the part the doorkeeper hashes), the same on every run. */
+function distinctToken(i: number): string {
+  return `eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1In0.${i.toString(36).padStart(43, 'S')}`;
+}
 
 beforeEach(() => {
   vi.spyOn(console, 'log').mockImplementation(() => {});
@@ -117,5 +125,54 @@ describe('verified-token cache', () => {
       cache.set(token, { exp: token === 'old' ? now / 1000 + 1 : 2_000_000_000 }, 'v1');
     expect(cache.get('old', now + 1_000, 'v1')).toBeUndefined();
     expect(cache.get('old', now, 'v1')).toBeUndefined();
+  });
+
+  it('holds at most VERIFIED_TOKEN_CACHE_MAX_ENTRIES of 100,000 distinct tokens, each admitted, and keeps the newest', () => {
+    const cache = createVerifiedTokenCache(VERIFIED_TOKEN_CACHE_MAX_ENTRIES);
+    const now = 1_000_000_000_000;
+    let largest = 0;
+    for (let i = 0; i < 100_000; i++) {
+      const token = distinctToken(i);
+      cache.set(token, { exp: 2_000_000_000 }, 'v1');
+      cache.set(token, { exp: 2_000_000_000 }, 'v1');
+      largest = Math.max(largest, cache.size);
+    }
+    expect(largest).toBeLessThanOrEqual(VERIFIED_TOKEN_CACHE_MAX_ENTRIES);
+    // It did fill: a bound met by holding nothing would prove nothing.
+    expect(largest).toBeGreaterThan(VERIFIED_TOKEN_CACHE_MAX_ENTRIES / 2);
+    expect(cache.get(distinctToken(99_999), now, 'v1')).toBeDefined();
+    expect(cache.get(distinctToken(0), now, 'v1')).toBeUndefined();
+  });
+
+  it('admits almost none of 100,000 one-off tokens', () => {
+    const cache = createVerifiedTokenCache(VERIFIED_TOKEN_CACHE_MAX_ENTRIES);
+    for (let i = 0; i < 100_000; i++) cache.set(distinctToken(i), { exp: 2_000_000_000 }, 'v1');
+    // Only a doorkeeper fingerprint collision admits a one-off token.
+    expect(cache.size).toBeLessThan(16);
+  });
+
+  it('bounds the gateway’s own cache: past VERIFIED_TOKEN_CACHE_MAX_ENTRIES distinct tokens the oldest is verified again', async () => {
+    const issuer = await TestIssuer.create(['ES256']);
+    const gateway = new ClockedGateway(varsFor(issuer, new TestOrigin()));
+    const { verifier } = gateway.gateway;
+    const ctx = createExecutionContext();
+    const io = new WorkerIo(envWith(gateway.vars), 'JWKS_CACHE', { executionCtx: ctx });
+    const count = VERIFIED_TOKEN_CACHE_MAX_ENTRIES + 512;
+    const tokens = await Promise.all(
+      Array.from({ length: count }, (_, i) => issuer.mint({ at: gateway.nowSeconds, claims: { sub: `user-${i}` } })),
+    );
+    const authenticate = async (token: string) => (await verifier.authenticate(bearer(token), io)).auth?.subject;
+    // Each is verified twice: admitted on the second.
+    for (const token of tokens) {
+      await authenticate(token);
+      expect(await authenticate(token)).toBeDefined();
+    }
+    await waitOnExecutionContext(ctx);
+    const verify = vi.spyOn(crypto.subtle, 'verify');
+    expect(await authenticate(tokens[count - 1] as string)).toBe(`user-${count - 1}`);
+    expect(verify).not.toHaveBeenCalled();
+    expect(await authenticate(tokens[0] as string)).toBe('user-0');
+    expect(verify).toHaveBeenCalledTimes(1);
+    expect((await issuer.stats()).jwksFetches).toBe(1);
   });
 });

@@ -16,7 +16,7 @@ import { parseJwks } from './parse-jwks.ts';
 import { hashKeys, type JwksRecord } from './record.ts';
 import { createCacheApiStore } from './store-cache-api.ts';
 import { createKvStore } from './store-kv.ts';
-import type { TierStore } from './tier-store.ts';
+import { oncePerCause, type TierStore } from './tier-store.ts';
 
 /** Per-request handles: the bindings may differ between requests, the resolver's state does not. */
 export interface ResolverIo {
@@ -79,11 +79,13 @@ export function createJwksResolver(options: JwksResolverOptions): JwksResolver {
   let inflight: Promise<LoadedSet> | undefined;
   let lastIssuerFetchAt = Number.NEGATIVE_INFINITY;
   let discovered: { readonly uri: string; readonly at: number } | undefined;
+  /** With nothing in memory, every request reaches the tiers: a tier that is down is logged once per cooldown, not per request. */
+  const tierLog = oncePerCause(log, now, cooldownMs);
 
   function tiers(io: ResolverIo): { cache?: TierStore; kv?: TierStore } {
     return {
-      ...(io.cache ? { cache: createCacheApiStore(io.cache, log) } : {}),
-      ...(io.kv ? { kv: createKvStore(io.kv, log) } : {}),
+      ...(io.cache ? { cache: createCacheApiStore(io.cache, tierLog) } : {}),
+      ...(io.kv ? { kv: createKvStore(io.kv, tierLog) } : {}),
     };
   }
 

@@ -1,6 +1,7 @@
+import { TIER_READ_TIMEOUT_MS } from '../constants.ts';
 import type { Logger } from '../log.ts';
 import { type JwksRecord, parseRecord } from './record.ts';
-import type { TierStore } from './tier-store.ts';
+import { readWithin, type TierStore } from './tier-store.ts';
 
 /** The Cache API keys by URL; this host is never fetched, it only namespaces our entries. */
 const CACHE_KEY_BASE = 'https://jwks-cache.edge-verifier.invalid/v1/';
@@ -16,8 +17,11 @@ export function createCacheApiStore(cache: Cache, log: Logger): TierStore {
     name: 'cache_api',
     async get(key) {
       try {
-        const response = await cache.match(requestFor(key));
-        return response ? parseRecord(await response.json()) : undefined;
+        const read = async () => {
+          const response = await cache.match(requestFor(key));
+          return response ? parseRecord(await response.json()) : undefined;
+        };
+        return await readWithin(read(), TIER_READ_TIMEOUT_MS);
       } catch (error) {
         log('jwks_tier_error', { tier: 'cache_api', op: 'get', error: String(error) });
         return undefined;

@@ -1,7 +1,7 @@
-import { KV_MIN_EXPIRATION_TTL_SECONDS } from '../constants.ts';
+import { KV_MIN_EXPIRATION_TTL_SECONDS, TIER_READ_TIMEOUT_MS } from '../constants.ts';
 import type { Logger } from '../log.ts';
 import { parseRecord } from './record.ts';
-import type { TierStore } from './tier-store.ts';
+import { readWithin, type TierStore } from './tier-store.ts';
 
 export function kvKey(key: string): string {
   return `jwks:v1:${key}`;
@@ -13,7 +13,7 @@ export function createKvStore(kv: KVNamespace, log: Logger): TierStore {
     name: 'kv',
     async get(key) {
       try {
-        return parseRecord(await kv.get(kvKey(key), 'json'));
+        return parseRecord(await readWithin(kv.get(kvKey(key), 'json'), TIER_READ_TIMEOUT_MS));
       } catch (error) {
         log('jwks_tier_error', { tier: 'kv', op: 'get', error: String(error) });
         return undefined;

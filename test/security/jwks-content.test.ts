@@ -1,5 +1,6 @@
 import type { JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { JWKS_MAX_KEYS } from '../../src/constants.ts';
 import { makeKey, makeWeakRsaKey, TestIssuer, type TestKey } from '../helpers/issuer.ts';
 import { b64url, claimsJson, rawToken, signedRaw, Target } from './harness.ts';
 
@@ -126,5 +127,45 @@ describe('hostile or broken JWKS content', () => {
     expect(target.jwksFetches()).toBe(2);
     await expectGoodKeyStillWorks(target);
     expect(target.logLines.some((line) => line.includes('jwks_refresh_failed'))).toBe(true);
+  });
+
+  /** The good key, then one usable EC key under kids `ec-0`, `ec-1`, …: `total` usable keys in all. */
+  async function publishUsableKeys(issuer: TestIssuer, total: number): Promise<TestKey> {
+    const ec = await makeKey('ES256');
+    const copies = Array.from({ length: total - 1 }, (_, i) => ({ ...ec.publicJwk, kid: `ec-${i}` }));
+    await issuer.publish({ keys: [issuer.key.publicJwk, ...copies] });
+    return ec;
+  }
+
+  it(`accepts a JWKS of exactly ${JWKS_MAX_KEYS} usable keys`, async () => {
+    const issuer = await TestIssuer.create(['RS256']);
+    const target = new Target(issuer);
+    await expectGoodKeyStillWorks(target);
+    const ec = await publishUsableKeys(issuer, JWKS_MAX_KEYS);
+    target.advance(31);
+    const last = `ec-${JWKS_MAX_KEYS - 2}`;
+    await target.expectAccepted(await target.sendToken(await issuer.mint({ key: { ...ec, kid: last } })));
+    expect(target.jwksFetches()).toBe(2);
+  });
+
+  it(`refuses a JWKS of ${JWKS_MAX_KEYS + 1} usable keys as a whole and keeps the keys it had`, async () => {
+    const issuer = await TestIssuer.create(['RS256']);
+    const target = new Target(issuer);
+    await expectGoodKeyStillWorks(target);
+    const ec = await publishUsableKeys(issuer, JWKS_MAX_KEYS + 1);
+    // The first of the extra keys: a set cut down to its first keys would still hold it.
+    target.advance(31);
+    await target.expectRefused(
+      await target.sendToken(await issuer.mint({ key: { ...ec, kid: 'ec-0' } })),
+      'unknown_kid',
+    );
+    target.advance(31);
+    const last = `ec-${JWKS_MAX_KEYS - 1}`;
+    await target.expectRefused(await target.sendToken(await issuer.mint({ key: { ...ec, kid: last } })), 'unknown_kid');
+    expect(target.jwksFetches()).toBe(3);
+    await expectGoodKeyStillWorks(target);
+    const failures = target.logLines.filter((line) => line.includes('jwks_refresh_failed'));
+    expect(failures).toHaveLength(2);
+    expect(failures[0]).toContain(`more than ${JWKS_MAX_KEYS} keys`);
   });
 });

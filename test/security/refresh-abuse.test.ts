@@ -1,10 +1,15 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createKeyIndex } from '../../src/jwks/key-index.ts';
 import { TestIssuer } from '../helpers/issuer.ts';
 import { Target } from './harness.ts';
 
 type Mode = 'ok' | 'error500' | 'hang' | 'html' | 'redirect-offhost' | 'huge';
 
 const randomKid = () => crypto.randomUUID();
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 describe('refresh abuse', () => {
   it('1,000 tokens with random kids over 300 s cost at most one fetch per 30 s cooldown, and valid tokens keep working', async () => {
@@ -76,4 +81,47 @@ describe('refresh abuse', () => {
     expect(target.jwksFetches()).toBe(2);
     expect((await issuer.stats()).jwksFetches).toBe(2);
   }, 20_000);
+
+  it('100,000 random kids against the key index import nothing; its imports stay one per (key, alg)', async () => {
+    const issuer = await TestIssuer.create(['RS256', 'ES256', 'EdDSA']);
+    // The RSA key without its own `alg`, so that it fits RS256 and PS256 alike.
+    const { alg: _alg, ...rsa } = issuer.key.publicJwk;
+    const index = createKeyIndex([rsa, ...issuer.keys.slice(1).map((k) => k.publicJwk)]);
+    const importKey = vi.spyOn(crypto.subtle, 'importKey');
+    const algs = ['RS256', 'PS256', 'ES256', 'EdDSA'];
+    let found = 0;
+    for (let i = 0; i < 100_000; i++) {
+      if (index.find({ alg: algs[i % algs.length] as string, kid: randomKid() }) !== undefined) found++;
+    }
+    expect(found).toBe(0);
+    expect(importKey).not.toHaveBeenCalled();
+    // The set's own keys, each looked up many times under every alg that fits: one import per pair.
+    for (let i = 0; i < 1_000; i++) {
+      for (const key of issuer.keys) await index.find({ alg: key.alg, kid: key.kid });
+      await index.find({ alg: 'PS256', kid: issuer.key.kid });
+    }
+    expect(importKey).toHaveBeenCalledTimes(issuer.keys.length + 1);
+  });
+
+  it('3,000 random kids through one isolate cost one fetch and import no key', async () => {
+    const issuer = await TestIssuer.create();
+    const target = new Target(issuer);
+    await target.expectAccepted(await target.sendToken(await issuer.mint({ at: target.nowSeconds })));
+    const [, payload, signature] = (await issuer.mint({ at: target.nowSeconds })).split('.');
+    const importKey = vi.spyOn(crypto.subtle, 'importKey');
+    const statuses = new Set<number>();
+    for (let i = 0; i < 3_000; i++) {
+      // The lookup fails before any signature check, so a real signature over another header does.
+      const header = btoa(JSON.stringify({ alg: 'RS256', kid: randomKid() })).replace(/=+$/, '');
+      statuses.add((await target.sendToken(`${header}.${payload}.${signature}`)).status);
+    }
+    expect(statuses).toEqual(new Set([401]));
+    await target.expectRefused(
+      await target.sendToken(await issuer.mint({ at: target.nowSeconds, header: { kid: randomKid() } })),
+      'unknown_kid',
+    );
+    expect(target.jwksFetches()).toBe(1);
+    expect(importKey).not.toHaveBeenCalled();
+    await target.expectAccepted(await target.sendToken(await issuer.mint({ at: target.nowSeconds })));
+  });
 });
