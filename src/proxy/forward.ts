@@ -100,7 +100,10 @@ export function createForwarder(config: Config, { fetch: doFetch = fetch, now = 
  */
 function uploadAbortingOnFailure(body: ReadableStream | null, abort: AbortController): ReadableStream | null {
   if (body === null) return null;
-  const { readable, writable } = new TransformStream();
+  // workerd's native identity stream moves bytes without a JS call per chunk (a JS TransformStream
+  // made 4 MB uploads about 5 times slower); elsewhere, the standard one.
+  const Identity = typeof IdentityTransformStream === 'function' ? IdentityTransformStream : TransformStream;
+  const { readable, writable } = new Identity();
   body.pipeTo(writable).catch(() => abort.abort(new VerifierError('upload_aborted')));
   return readable;
 }
