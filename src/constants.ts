@@ -51,6 +51,13 @@ export const DEFAULT_JWKS_REFRESH_COOLDOWN_SECONDS = 30;
  */
 export const JWKS_MAX_STALE_SECONDS = 86_400;
 
+/**
+ * Least time between two reads of the data centre's copy (Cache API) for a missing kid, per
+ * isolate and JWKS URI: another isolate may have fetched a newer set, but a flood of made-up
+ * kids must not become a Cache API read per request.
+ */
+export const COLO_READ_INTERVAL_MS = 1_000;
+
 /** An issuer that does not answer in this time is treated as down. */
 export const JWKS_FETCH_TIMEOUT_MS = 5_000;
 

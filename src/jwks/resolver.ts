@@ -1,5 +1,6 @@
 import type { JWSHeaderParameters } from 'jose';
 import {
+  COLO_READ_INTERVAL_MS,
   JWKS_FETCH_TIMEOUT_MS,
   JWKS_MAX_SIZE_BYTES,
   JWKS_MAX_STALE_SECONDS,
@@ -78,6 +79,7 @@ export function createJwksResolver(options: JwksResolverOptions): JwksResolver {
   let kvHash: string | undefined;
   let inflight: Promise<LoadedSet> | undefined;
   let lastIssuerFetchAt = Number.NEGATIVE_INFINITY;
+  let lastColoReadAt = Number.NEGATIVE_INFINITY;
   let discovered: { readonly uri: string; readonly at: number } | undefined;
   /** With nothing in memory, every request reaches the tiers: a tier that is down is logged once per cooldown, not per request. */
   const tierLog = oncePerCause(log, now, cooldownMs);
@@ -189,10 +191,48 @@ export function createJwksResolver(options: JwksResolverOptions): JwksResolver {
     }
   }
 
+  /**
+   * The data centre's copy (Cache API), installed when it is newer than ours: another isolate of
+   * this data centre may already hold the set we lack. It is not an issuer fetch, so no cooldown
+   * applies; it is bounded on its own, to one read per `COLO_READ_INTERVAL_MS`, so a flood of
+   * made-up kids is not a Cache API read per request.
+   */
+  async function newerFromColo(io: ResolverIo, current: LoadedSet): Promise<LoadedSet | undefined> {
+    if (now() - lastColoReadAt < COLO_READ_INTERVAL_MS) return undefined;
+    lastColoReadAt = now();
+    const record = await tiers(io).cache?.get(cacheKey);
+    if (!record || record.fetchedAt <= current.record.fetchedAt) return undefined;
+    return install(record, 'cache_api');
+  }
+
+  /**
+   * For a kid our set lacks, one shared refresh: the data centre's copy first (another isolate may
+   * have fetched the set that has it; this is allowed inside the cooldown), then, outside the
+   * cooldown, the issuer.
+   */
+  async function refreshForMissingKey(
+    io: ResolverIo,
+    current: LoadedSet,
+    header: JWSHeaderParameters,
+    mayFetch: boolean,
+  ): Promise<LoadedSet> {
+    const colo = await newerFromColo(io, current);
+    if (colo && (await findKeys(colo, header))) return colo;
+    return mayFetch ? fetchFromIssuer(io) : (colo ?? current);
+  }
+
+  /** A refresh that asks the data centre first: a fresh, newer set there saves the issuer fetch. */
+  async function refreshColoFirst(io: ResolverIo): Promise<LoadedSet> {
+    const current = loaded;
+    const colo = current && (await newerFromColo(io, current));
+    if (colo && now() - colo.record.fetchedAt < colo.record.ttlSeconds * 1000) return colo;
+    return fetchFromIssuer(io);
+  }
+
   function refreshInBackground(io: ResolverIo): void {
     if (inflight || now() - lastIssuerFetchAt < cooldownMs) return;
     io.waitUntil(
-      shared(() => fetchFromIssuer(io)).catch((error) => {
+      shared(() => refreshColoFirst(io)).catch((error) => {
         log('jwks_refresh_failed', { issuer: options.issuer, reason: String(error), servingStale: true });
       }),
     );
@@ -223,7 +263,7 @@ export function createJwksResolver(options: JwksResolverOptions): JwksResolver {
     const set = loaded ?? (await shared(() => loadCold(io)));
     if (usable(set, io)) return set;
     try {
-      return await shared(() => fetchFromIssuer(io));
+      return await shared(() => refreshColoFirst(io));
     } catch (error) {
       log('jwks_unavailable', { issuer: options.issuer, reason: String(error) });
       throw new VerifierError('jwks_unavailable', undefined, { cause: error });
@@ -242,13 +282,14 @@ export function createJwksResolver(options: JwksResolverOptions): JwksResolver {
       if (keys) return noted(decision, header, keys, set === inMemory ? 'memory' : set.source);
       if (inflight) {
         set = await waitForShared(inflight).catch(() => set);
-      } else if (now() - lastIssuerFetchAt >= cooldownMs) {
-        set = await shared(() => fetchFromIssuer(io)).catch((error) => {
-          log('jwks_refresh_failed', { issuer: options.issuer, reason: String(error), servingStale: true });
-          return set;
-        });
       } else {
-        throw new VerifierError('unknown_kid');
+        const mayFetch = now() - lastIssuerFetchAt >= cooldownMs;
+        if (!mayFetch && now() - lastColoReadAt < COLO_READ_INTERVAL_MS) throw new VerifierError('unknown_kid');
+        const current = set;
+        set = await shared(() => refreshForMissingKey(io, current, header, mayFetch)).catch((error) => {
+          log('jwks_refresh_failed', { issuer: options.issuer, reason: String(error), servingStale: true });
+          return current;
+        });
       }
       const refreshed = await findKeys(set, header);
       if (refreshed) return noted(decision, header, refreshed, set.source);
