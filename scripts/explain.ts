@@ -14,6 +14,7 @@ interface Worker {
   variablesOf(env: object): Record<string, unknown>;
   parseObservability(vars: object): unknown;
   parseConfig(vars: object): ExplainedConfig;
+  routeLabel(route: object): string;
   createApp(
     config: ExplainedConfig,
     deps: object,
@@ -38,9 +39,13 @@ interface ExplainedConfig {
 const worker = Object.assign(
   {},
   ...(await Promise.all(
-    ['../src/env.ts', '../src/config.ts', '../src/app.ts', '../src/observe/settings.ts'].map(
-      (module): Promise<object> => import(new URL(module, import.meta.url).href),
-    ),
+    [
+      '../src/env.ts',
+      '../src/config.ts',
+      '../src/app.ts',
+      '../src/observe/settings.ts',
+      '../src/observe/decision.ts',
+    ].map((module): Promise<object> => import(new URL(module, import.meta.url).href)),
   )),
 ) as Worker;
 
@@ -202,18 +207,9 @@ function mark(passed: boolean | undefined): string {
   return passed === undefined ? '–' : passed ? 'ok' : 'FAILED';
 }
 
-/** The index of the route whose label the decision line gave (labels are the routes' own, in order). */
+/** The index of the route whose label the decision line gave, labelled as the Worker labels them. */
 function routeIndex(config: ExplainedConfig, label: string): number {
-  return config.routes.findIndex((route) => routeLabelOf(route) === label);
-}
-
-function routeLabelOf(route: object): string {
-  const { path, methods } = route as {
-    path: 'any' | { exact: string } | { prefix: string };
-    methods?: readonly string[];
-  };
-  const text = path === 'any' ? '*' : 'exact' in path ? path.exact : `${path.prefix}*`;
-  return methods ? `${methods.join(',')} ${text}` : text;
+  return config.routes.findIndex((route) => worker.routeLabel(route) === label);
 }
 
 /** The token's header and claims as sent (the signature is never printed). */
