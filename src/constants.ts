@@ -58,6 +58,16 @@ export const JWKS_MAX_STALE_SECONDS = 86_400;
  */
 export const COLO_READ_INTERVAL_MS = 1_000;
 
+/**
+ * An isolate that asked the JWKS coordinator (a Durable Object) and has no answer in this time
+ * fetches from the issuer itself: the coordinator's own fetch is bounded by JWKS_FETCH_TIMEOUT_MS,
+ * but a busy or unreachable object must not hold a request for longer than a slow issuer would.
+ */
+export const COORDINATOR_TIMEOUT_MS = 2_000;
+
+/** A coordinator nobody has asked for this long stops refetching on its own (its alarm lapses). */
+export const COORDINATOR_IDLE_AFTER_MS = 86_400_000;
+
 /** An issuer that does not answer in this time is treated as down. */
 export const JWKS_FETCH_TIMEOUT_MS = 5_000;
 

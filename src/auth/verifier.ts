@@ -3,6 +3,7 @@ import type { Config, IssuerConfig, RouteConfig } from '../config.ts';
 import { VERIFIED_TOKEN_CACHE_MAX_ENTRIES } from '../constants.ts';
 import { VerifierError } from '../errors.ts';
 import type { ChallengeContext } from '../http/challenge.ts';
+import { systemClock } from '../jwks/clock.ts';
 import { createJwksResolver, type JwksResolver, type ResolverIo } from '../jwks/resolver.ts';
 import { consoleLogger, type Logger } from '../log.ts';
 import { type Decision, newDecision, routeLabel } from '../observe/decision.ts';
@@ -174,7 +175,7 @@ function issuerRuntime(
       jwksUri: issuer.jwksUri,
       ttlSeconds: issuer.jwksCacheTtlSeconds,
       cooldownSeconds: issuer.jwksRefreshCooldownSeconds,
-      now,
+      clock: systemClock(now),
       log,
       ...(doFetch ? { fetch: doFetch } : {}),
     }),

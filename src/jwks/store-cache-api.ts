@@ -1,7 +1,8 @@
 import { TIER_READ_TIMEOUT_MS } from '../constants.ts';
 import type { Logger } from '../log.ts';
+import { type Clock, within } from './clock.ts';
 import { type JwksRecord, parseRecord } from './record.ts';
-import { readWithin, type TierStore } from './tier-store.ts';
+import type { TierStore } from './tier-store.ts';
 
 /** The Cache API keys by URL; this host is never fetched, it only namespaces our entries. */
 const CACHE_KEY_BASE = 'https://jwks-cache.edge-verifier.invalid/v1/';
@@ -11,7 +12,7 @@ export function cacheApiUrl(key: string): string {
   return CACHE_KEY_BASE + encodeURIComponent(key);
 }
 
-export function createCacheApiStore(cache: Cache, log: Logger): TierStore {
+export function createCacheApiStore(cache: Cache, log: Logger, clock: Clock): TierStore {
   const requestFor = (key: string) => new Request(cacheApiUrl(key));
   return {
     name: 'cache_api',
@@ -21,7 +22,7 @@ export function createCacheApiStore(cache: Cache, log: Logger): TierStore {
           const response = await cache.match(requestFor(key));
           return response ? parseRecord(await response.json()) : undefined;
         };
-        return await readWithin(read(), TIER_READ_TIMEOUT_MS);
+        return await within(read(), TIER_READ_TIMEOUT_MS, clock);
       } catch (error) {
         log('jwks_tier_error', { tier: 'cache_api', op: 'get', error: String(error) });
         return undefined;

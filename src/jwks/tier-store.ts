@@ -9,17 +9,6 @@ export interface TierStore {
   put(key: string, record: JwksRecord, keepSeconds: number): Promise<void>;
 }
 
-/** `read`, or a rejection once `timeoutMs` have passed: a tier that does not answer is a failed read, not a stuck request. */
-export function readWithin<T>(read: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-  });
-  return Promise.race([read, timeout]).finally(() => {
-    if (timer !== undefined) clearTimeout(timer);
-  });
-}
-
 /**
  * A logger for the tiers that keeps one line per event, tier and op per `intervalMs`: while a
  * tier is down, every lookup that reaches it fails the same way, and a line per request would

@@ -1,7 +1,7 @@
 import type { RouteConfig } from '../config.ts';
 
 /** Where the key that verified a request came from (RFC-free vocabulary of our three tiers). */
-export type KeyTier = 'token_cache' | 'memory' | 'cache_api' | 'kv' | 'issuer';
+export type KeyTier = 'token_cache' | 'memory' | 'cache_api' | 'kv' | 'coordinator' | 'issuer';
 
 /**
  * What is known of one request's decision as it is made, filled in by each step: the route

@@ -1,0 +1,134 @@
+import { COORDINATOR_IDLE_AFTER_MS } from '../constants.ts';
+import type { Clock } from '../jwks/clock.ts';
+import { fetchRecord, sourceKey } from '../jwks/issuer-fetch.ts';
+import type { JwksRecord } from '../jwks/record.ts';
+import { freshness, intervalPassed, keepSeconds, namesKid } from '../jwks/refresh-policy.ts';
+import type { TierStore } from '../jwks/tier-store.ts';
+import type { Logger } from '../log.ts';
+import type { KeySetAnswer, KeySetRequest } from './protocol.ts';
+
+/** What the coordinator keeps across restarts: the set, and what it needs to refetch it alone (the alarm). */
+export interface CoordinatorState {
+  readonly record: JwksRecord;
+  readonly request: KeySetRequest;
+  readonly lastFetchAt: number;
+  /** When a caller last asked: the wake-up stops refetching once nobody has for `COORDINATOR_IDLE_AFTER_MS`. */
+  readonly askedAt: number;
+}
+
+export interface CoordinatorDeps {
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Its own storage, the source of truth for its key source (Durable Object storage in production). */
+  readonly storage: {
+    get(): Promise<CoordinatorState | undefined>;
+    put(state: CoordinatorState): Promise<void>;
+  };
+  /** The KV tier, written only when the set changes. */
+  readonly kv?: TierStore | undefined;
+  /** Asks to be woken at this epoch millisecond (a Durable Object alarm), to refetch before the set goes stale. */
+  readonly wakeAt?: (at: number) => void;
+  /** Default: the global `fetch`. */
+  readonly fetch?: typeof fetch;
+}
+
+export interface Coordinator {
+  keySet(request: KeySetRequest): Promise<KeySetAnswer>;
+  /** The wake-up asked for with `wakeAt`: refetch if anyone still asks for this source. */
+  wake(): Promise<void>;
+}
+
+/**
+ * The decision logic of one key source's coordinator, for every data centre at once: answer from
+ * the stored set when it is newer than the caller's and has what the caller lacks; otherwise fetch
+ * from the issuer, at most once per cooldown, one fetch shared by every caller waiting on it.
+ * The Durable Object wraps this module, and the multi-region simulation runs it as it is.
+ */
+export function createCoordinator(deps: CoordinatorDeps): Coordinator {
+  const { clock, log } = deps;
+  let state: CoordinatorState | undefined;
+  let restored: Promise<void> | undefined;
+  let inflight: Promise<KeySetAnswer> | undefined;
+  /** Also kept for a fetch that failed with nothing stored: a down issuer is asked once per cooldown, not once per caller. */
+  let lastFetchAt = Number.NEGATIVE_INFINITY;
+
+  async function current(): Promise<CoordinatorState | undefined> {
+    restored ??= deps.storage.get().then((stored) => {
+      if (!state && stored) {
+        state = stored;
+        lastFetchAt = Math.max(lastFetchAt, stored.lastFetchAt);
+      }
+    });
+    await restored;
+    return state;
+  }
+
+  /** Whether the stored set answers the request without a fetch: newer than the caller's, and what it lacks. */
+  function answers(record: JwksRecord, request: KeySetRequest): boolean {
+    if (record.fetchedAt <= request.heldFetchedAt) return false;
+    const age = freshness(record, clock.now());
+    return request.kid === undefined ? age === 'fresh' : age !== 'expired' && namesKid(record, request.kid);
+  }
+
+  async function fetchNow(request: KeySetRequest, previous: CoordinatorState | undefined): Promise<KeySetAnswer> {
+    lastFetchAt = clock.now();
+    let record: JwksRecord;
+    try {
+      record = await fetchRecord(
+        request,
+        { now: clock.now, log, ...(deps.fetch ? { fetch: deps.fetch } : {}) },
+        request.jwksUri ? undefined : previous?.record.jwksUri,
+      );
+    } catch (error) {
+      log('coordinator_fetch_failed', { issuer: request.issuer, reason: String(error), servingStored: !!previous });
+      return previous ? { record: previous.record } : { error: String(error) };
+    }
+    const changed = record.hash !== previous?.record.hash;
+    log('jwks_fetched', { jwksUri: record.jwksUri, keys: record.keys.length, changed, by: 'coordinator' });
+    state = { record, request, lastFetchAt, askedAt: previous?.askedAt ?? lastFetchAt };
+    await deps.storage.put(state);
+    if (changed) await deps.kv?.put(sourceKey(request), record, keepSeconds(record));
+    deps.wakeAt?.(record.fetchedAt + record.ttlSeconds * 1000);
+    return { record };
+  }
+
+  async function answer(request: KeySetRequest): Promise<KeySetAnswer> {
+    const stored = await current();
+    if (stored && answers(stored.record, request)) return { record: stored.record };
+    if (inflight) return inflight;
+    if (!intervalPassed(lastFetchAt, clock.now(), request.cooldownSeconds * 1000)) {
+      return stored ? { record: stored.record } : { error: 'issuer unavailable (cooldown)' };
+    }
+    const fetching = fetchNow(request, stored).finally(() => {
+      if (inflight === fetching) inflight = undefined;
+    });
+    inflight = fetching;
+    return fetching;
+  }
+
+  /** When a caller last asked, persisted at most once per `ASKED_AT_WRITE_INTERVAL_MS`: it decides whether the wake-up refetches. */
+  async function noteAsked(): Promise<void> {
+    const now = clock.now();
+    if (state && intervalPassed(state.askedAt, now, ASKED_AT_WRITE_INTERVAL_MS)) {
+      state = { ...state, askedAt: now };
+      await deps.storage.put(state);
+    }
+  }
+
+  return {
+    async keySet(request) {
+      const answered = await answer(request);
+      await noteAsked();
+      return answered;
+    },
+    async wake() {
+      const stored = await current();
+      // Nobody asked for a long time: let the set lapse rather than fetch for no one forever.
+      if (!stored || intervalPassed(stored.askedAt, clock.now(), COORDINATOR_IDLE_AFTER_MS)) return;
+      await answer({ ...stored.request, kid: undefined, heldFetchedAt: stored.record.fetchedAt });
+    },
+  };
+}
+
+/** Bounds the coordinator's own storage writes for bookkeeping. */
+const ASKED_AT_WRITE_INTERVAL_MS = 60_000;

@@ -1,0 +1,68 @@
+import { COORDINATOR_TIMEOUT_MS } from '../constants.ts';
+import type { KeySetRequest } from '../coordinator/protocol.ts';
+import type { Logger } from '../log.ts';
+import type { Clock } from './clock.ts';
+import { within } from './clock.ts';
+import { fetchRecord, type KeySource } from './issuer-fetch.ts';
+import { KeySourceError } from './key-source-error.ts';
+import type { JwksRecord } from './record.ts';
+import type { ResolverIo } from './shared-tiers.ts';
+
+export interface UpstreamDeps {
+  readonly source: KeySource;
+  readonly cooldownSeconds: number;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Logs a coordinator that does not answer once per cooldown, not once per request. */
+  readonly limitedLog: Logger;
+  readonly fetch?: typeof fetch;
+}
+
+/** Where a set came from past the shared tiers; only an issuer fetch of this isolate's is its to write to KV. */
+export interface UpstreamSet {
+  readonly record: JwksRecord;
+  readonly from: 'coordinator' | 'issuer';
+}
+
+/**
+ * Past the shared tiers: the coordinator when one is bound (one fetch per cooldown for the
+ * whole network), else the issuer. A coordinator that fails or does not answer within
+ * `COORDINATOR_TIMEOUT_MS` is skipped for the issuer, as if none were bound; one that answers
+ * "the issuer failed" is believed, so an outage is not multiplied by every isolate.
+ */
+export async function fetchUpstream(
+  io: ResolverIo,
+  deps: UpstreamDeps,
+  held: JwksRecord | undefined,
+  kid: string | undefined,
+  knownJwksUri: string | undefined,
+): Promise<UpstreamSet> {
+  if (io.coordinator) {
+    const request: KeySetRequest = {
+      ...deps.source,
+      cooldownSeconds: deps.cooldownSeconds,
+      heldFetchedAt: held?.fetchedAt ?? 0,
+      kid,
+    };
+    let answer: Awaited<ReturnType<typeof io.coordinator.keySet>> | undefined;
+    try {
+      answer = await within(io.coordinator.keySet(request), COORDINATOR_TIMEOUT_MS, deps.clock);
+    } catch (error) {
+      deps.limitedLog('jwks_coordinator_unavailable', {
+        tier: 'coordinator',
+        op: 'keySet',
+        issuer: deps.source.issuer,
+        error: String(error),
+        fallback: 'issuer',
+      });
+    }
+    if (answer && 'record' in answer) return { record: answer.record, from: 'coordinator' };
+    if (answer) throw new KeySourceError(`coordinator: ${answer.error}`);
+  }
+  const record = await fetchRecord(
+    deps.source,
+    { now: deps.clock.now, log: deps.log, ...(deps.fetch ? { fetch: deps.fetch } : {}) },
+    knownJwksUri,
+  );
+  return { record, from: 'issuer' };
+}
