@@ -46,6 +46,12 @@ export interface Env {
   LOG_LEVEL?: string;
   /** Optional. `true` adds `Server-Timing: auth;dur=…;desc="<key tier>"` to forwarded responses. Default off. */
   SERVER_TIMING?: string;
+  /**
+   * Optional Durable Object namespace of the exported `JwksCoordinator` class: one object per
+   * JWKS URI refreshes it for every data centre (README.md, "Running at scale"). Without it,
+   * each data centre's isolates fetch from the issuer themselves.
+   */
+  JWKS_COORDINATOR?: DurableObjectNamespace;
   /** Optional Workers Analytics Engine dataset: one data point per request decision. */
   AUTH_ANALYTICS?: AnalyticsEngineDataset;
 }
@@ -88,8 +94,11 @@ export type Vars = Pick<Env, VariableName> & { readonly ORIGIN_SERVICE_BOUND?: b
 /** The service binding the flat variables forward through when ORIGIN is absent. */
 export const ORIGIN_SERVICE_BINDING = 'ORIGIN_SERVICE' satisfies keyof Env;
 
+/** The Durable Object namespace of the key sources' coordinator. */
+export const COORDINATOR_BINDING = 'JWKS_COORDINATOR' satisfies keyof Env;
+
 /** The bindings that are not variables: the config never reads them, the gateway finds them in the env per request. */
-type BindingName = 'JWKS_CACHE' | typeof ORIGIN_SERVICE_BINDING | 'AUTH_ANALYTICS';
+type BindingName = 'JWKS_CACHE' | typeof ORIGIN_SERVICE_BINDING | typeof COORDINATOR_BINDING | 'AUTH_ANALYTICS';
 
 type NothingLeft<T extends never> = T;
 /** Fails to compile when `Env` gains a variable that `VARIABLES` does not list, so none is silently ignored. */

@@ -2,3 +2,6 @@ import { createGateway } from './gateway.ts';
 
 /** The Worker `wrangler deploy` ships: the gateway, configured by its variables. */
 export default createGateway();
+
+/** The optional `JWKS_COORDINATOR` Durable Object (README.md, "Running at scale"). */
+export { JwksCoordinator } from './coordinator/durable-object.ts';

@@ -1,3 +1,6 @@
+import { type CoordinatorNamespace, coordinatorClient } from './coordinator/client.ts';
+import type { KeySetCoordinator } from './coordinator/protocol.ts';
+import { COORDINATOR_BINDING } from './env.ts';
 import type { ResolverIo } from './jwks/resolver.ts';
 
 /** Anything that may hold an execution context: Hono's `Context` (whose getter throws without one) or the runtime's own. */
@@ -8,7 +11,7 @@ export interface ExecutionContextSource {
 /**
  * The key resolver's I/O, built the same way for a request and for the scheduled refresh: the
  * KV binding named by `kvBinding` in the Worker's env, the data centre's Cache API, and
- * `waitUntil`. Read lazily: only a cold start or a refresh touches it, so nothing is looked up
+ * `waitUntil`, and the `JWKS_COORDINATOR` Durable Object when bound. Read lazily: only a cold start or a refresh touches it, so nothing is looked up
  * on the request path until then.
  */
 export class WorkerIo implements ResolverIo {
@@ -23,7 +26,19 @@ export class WorkerIo implements ResolverIo {
   }
 
   get kv(): KVNamespace | undefined {
-    return ((this.#env ?? {}) as Record<string, unknown>)[this.#kvBinding] as KVNamespace | undefined;
+    return this.#binding(this.#kvBinding) as KVNamespace | undefined;
+  }
+
+  /** The coordinator client when the Worker binds `JWKS_COORDINATOR`; only an upstream refresh reads it. */
+  get coordinator(): KeySetCoordinator | undefined {
+    const namespace = this.#binding(COORDINATOR_BINDING) as CoordinatorNamespace | undefined;
+    return namespace && typeof namespace.idFromName === 'function'
+      ? coordinatorClient(namespace, this.#kvBinding)
+      : undefined;
+  }
+
+  #binding(name: string): unknown {
+    return ((this.#env ?? {}) as Record<string, unknown>)[name];
   }
 
   get cache(): Cache | undefined {

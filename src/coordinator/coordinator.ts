@@ -25,9 +25,9 @@ export interface CoordinatorDeps {
     put(state: CoordinatorState): Promise<void>;
   };
   /** The KV tier, written only when the set changes. */
-  readonly kv?: TierStore | undefined;
+  readonly kv?: Pick<TierStore, 'put'> | undefined;
   /** Asks to be woken at this epoch millisecond (a Durable Object alarm), to refetch before the set goes stale. */
-  readonly wakeAt?: (at: number) => void;
+  readonly wakeAt?: (at: number) => Promise<void> | void;
   /** Default: the global `fetch`. */
   readonly fetch?: typeof fetch;
 }
@@ -88,7 +88,7 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
     state = { record, request, lastFetchAt, askedAt: previous?.askedAt ?? lastFetchAt };
     await deps.storage.put(state);
     if (changed) await deps.kv?.put(sourceKey(request), record, keepSeconds(record));
-    deps.wakeAt?.(record.fetchedAt + record.ttlSeconds * 1000);
+    await deps.wakeAt?.(record.fetchedAt + record.ttlSeconds * 1000);
     return { record };
   }
 

@@ -38,8 +38,11 @@ export async function fetchUpstream(
   knownJwksUri: string | undefined,
 ): Promise<UpstreamSet> {
   if (io.coordinator) {
+    // Only data crosses to the object: the source's fields, never the options object it came in.
     const request: KeySetRequest = {
-      ...deps.source,
+      issuer: deps.source.issuer,
+      jwksUri: deps.source.jwksUri,
+      ttlSeconds: deps.source.ttlSeconds,
       cooldownSeconds: deps.cooldownSeconds,
       heldFetchedAt: held?.fetchedAt ?? 0,
       kid,

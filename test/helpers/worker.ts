@@ -4,6 +4,7 @@ import { createApp, type GatewayApp } from '../../src/app.ts';
 import { parseConfig } from '../../src/config.ts';
 import type { Env } from '../../src/env.ts';
 import worker from '../../src/index.ts';
+import type { Logger } from '../../src/log.ts';
 import { AUDIENCE, type TestIssuer } from './issuer.ts';
 import type { TestOrigin } from './origin.ts';
 
@@ -14,9 +15,9 @@ export function varsFor(issuer: TestIssuer, origin: TestOrigin, extra: Partial<E
   return { ISSUER: issuer.url, AUDIENCE, JWKS_URI: issuer.jwksUri, ORIGIN: origin.url, ...extra };
 }
 
-/** The real KV binding from miniflare plus the given variables. */
+/** The real KV binding from miniflare plus the given variables (`JWKS_CACHE: undefined` among them: no KV). */
 export function envWith(vars: Env): Env {
-  return { ...vars, JWKS_CACHE: (env as unknown as Env).JWKS_CACHE };
+  return 'JWKS_CACHE' in vars ? vars : { ...vars, JWKS_CACHE: (env as unknown as Env).JWKS_CACHE };
 }
 
 export function bearer(token: string, path = '/resource', init: RequestInit = {}): Request {
@@ -43,8 +44,11 @@ export class ClockedGateway {
   nowMs = Date.now();
   readonly gateway: GatewayApp;
 
-  constructor(readonly vars: Env) {
-    this.gateway = createApp(parseConfig(vars), { now: () => this.nowMs, log: () => {} });
+  constructor(
+    readonly vars: Env,
+    log: Logger = () => {},
+  ) {
+    this.gateway = createApp(parseConfig(vars), { now: () => this.nowMs, log });
   }
 
   /** Token time for tokens minted "now" on this gateway's clock. */
