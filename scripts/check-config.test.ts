@@ -283,6 +283,24 @@ describe('check-config', () => {
     ]);
   });
 
+  test('the coordinator: bound under JWKS_COORDINATOR to JwksCoordinator, with a migration that creates it', () => {
+    const bound = (name: string, className: string, migration: string) =>
+      `${FLAT}\n[[durable_objects.bindings]]\nname = "${name}"\nclass_name = "${className}"\n${migration}`;
+    const migration = '\n[[migrations]]\ntag = "v1"\nnew_sqlite_classes = ["JwksCoordinator"]\n';
+    const clean = configFile('wrangler.toml', bound('JWKS_COORDINATOR', 'JwksCoordinator', migration));
+    assert.deepEqual(problems(clean), []);
+    assert.match(checkWorkerConfig(clean, { now: () => NOW }).checked, /bindings JWKS_CACHE, JWKS_COORDINATOR,/);
+    assert.deepEqual(problems(configFile('wrangler.toml', bound('JWKS_COORDINATOR', 'JwksCoordinator', ''))), [
+      'error: migrations: creates no JwksCoordinator: add [[migrations]] tag = "v1", new_sqlite_classes = ["JwksCoordinator"]',
+    ]);
+    assert.deepEqual(problems(configFile('wrangler.toml', bound('JWKS_COORDINATOR', 'Other', migration))), [
+      'error: durable_objects.bindings[0].class_name: is Other: JWKS_COORDINATOR must bind JwksCoordinator',
+    ]);
+    assert.deepEqual(problems(configFile('wrangler.toml', bound('KEYS', 'JwksCoordinator', migration))), [
+      'warning: durable_objects.bindings[0].name: is KEYS: the Worker asks the coordinator only under JWKS_COORDINATOR, so this binding is unused',
+    ]);
+  });
+
   test('a syntax error is named by line and column', () => {
     const file = configFile('wrangler.json', '{\n  "name": "api-gateway",\n  "main": ,\n}\n');
     assert.deepEqual(problems(file), [`error: ${shown(file)}:3:11: ValueExpected`]);

@@ -18,6 +18,8 @@ interface WorkerStartUp {
   readonly VARIABLES: readonly string[];
   readonly FLAT_VARIABLES: readonly string[];
   readonly GATEWAY_KV_BINDING: string;
+  readonly COORDINATOR_BINDING: string;
+  readonly COORDINATOR_CLASS: string;
   variablesOf(env: object): Vars;
   parseObservability(vars: Vars): unknown;
   parseConfig(vars: Vars): StartedConfig;
@@ -45,7 +47,7 @@ const worker = Object.assign(
     ),
   )),
 ) as WorkerStartUp;
-const { FLAT_VARIABLES, GATEWAY_KV_BINDING, VARIABLES } = worker;
+const { COORDINATOR_BINDING, COORDINATOR_CLASS, FLAT_VARIABLES, GATEWAY_KV_BINDING, VARIABLES } = worker;
 
 /** Looked for in this order in the working directory when no file is given. */
 export const CONFIG_FILES = ['wrangler.toml', 'wrangler.jsonc', 'wrangler.json'] as const;
@@ -80,6 +82,18 @@ interface WorkerConfig {
   readonly vars?: Readonly<Record<string, unknown>>;
   readonly kv_namespaces?: readonly { readonly binding: string; readonly id?: string }[];
   readonly services?: readonly { readonly binding: string }[];
+  readonly durable_objects?: {
+    readonly bindings?: readonly {
+      readonly name: string;
+      readonly class_name: string;
+      readonly script_name?: string;
+    }[];
+  };
+  readonly migrations?: readonly {
+    readonly new_classes?: readonly string[];
+    readonly new_sqlite_classes?: readonly string[];
+    readonly renamed_classes?: readonly { readonly to: string }[];
+  }[];
 }
 
 /** The first of `CONFIG_FILES` in `dir`, or `undefined`. */
@@ -117,6 +131,7 @@ export function checkWorkerConfig(path: string, options: CheckOptions = {}): Con
   const variables = checkVariables(checking, config.vars ?? {}, services);
   checkOriginServices(checking, variables, new Set(services));
   checkKeyCache(checking, config.kv_namespaces ?? []);
+  const coordinator = checkCoordinator(checking, config.durable_objects?.bindings ?? [], config.migrations ?? []);
   checkCompatibilityDate(checking, config.compatibility_date, new Date(now()).toISOString().slice(0, 10));
   checkEntryModule(checking, config.main);
 
@@ -125,7 +140,7 @@ export function checkWorkerConfig(path: string, options: CheckOptions = {}): Con
   const secret = variables.secret === undefined ? '' : `, secret ${variables.secret}`;
   const checked = [
     `${variables.policy ? 'POLICY' : 'flat variables'}${shape}${variables.started ? ', gateway start-up' : ''}`,
-    `bindings ${[GATEWAY_KV_BINDING, ...services].join(', ')}${secret}`,
+    `bindings ${[GATEWAY_KV_BINDING, ...(coordinator ? [COORDINATOR_BINDING] : []), ...services].join(', ')}${secret}`,
     `compatibility_date ${config.compatibility_date ?? 'absent'}`,
     `main ${config.main === undefined ? 'absent' : relative(process.cwd(), config.main)}`,
   ].join(', ');
@@ -263,6 +278,51 @@ function checkKeyCache(checking: Checking, namespaces: NonNullable<WorkerConfig[
       `is a placeholder: fine for wrangler dev, but before deploying create the namespace (npx wrangler kv namespace create ${GATEWAY_KV_BINDING}) and put its id here`,
     );
   }
+}
+
+/**
+ * The optional coordinator: bound under the name the Worker looks for, to the class it exports,
+ * with a migration that creates that class (wrangler refuses to deploy a new class without one).
+ * Whether it is bound.
+ */
+function checkCoordinator(
+  checking: Checking,
+  bindings: NonNullable<NonNullable<WorkerConfig['durable_objects']>['bindings']>,
+  migrations: NonNullable<WorkerConfig['migrations']>,
+): boolean {
+  const at = checking.at('durable_objects.bindings');
+  bindings.forEach((binding, i) => {
+    if (binding.class_name === COORDINATOR_CLASS && binding.name !== COORDINATOR_BINDING && !binding.script_name) {
+      checking.warn(
+        `${at}[${i}].name`,
+        `is ${binding.name}: the Worker asks the coordinator only under ${COORDINATOR_BINDING}, so this binding is unused`,
+      );
+    }
+  });
+  const i = bindings.findIndex((binding) => binding.name === COORDINATOR_BINDING);
+  const binding = bindings[i];
+  if (!binding) return false;
+  if (binding.script_name) return true;
+  if (binding.class_name !== COORDINATOR_CLASS) {
+    checking.error(
+      `${at}[${i}].class_name`,
+      `is ${binding.class_name}: ${COORDINATOR_BINDING} must bind ${COORDINATOR_CLASS}`,
+    );
+    return true;
+  }
+  const created = migrations.some(
+    (migration) =>
+      migration.new_sqlite_classes?.includes(COORDINATOR_CLASS) ||
+      migration.new_classes?.includes(COORDINATOR_CLASS) ||
+      migration.renamed_classes?.some((renamed) => renamed.to === COORDINATOR_CLASS),
+  );
+  if (!created) {
+    checking.error(
+      checking.at('migrations', true),
+      `creates no ${COORDINATOR_CLASS}: add [[migrations]] tag = "v1", new_sqlite_classes = ["${COORDINATOR_CLASS}"]`,
+    );
+  }
+  return true;
 }
 
 /** `today` is YYYY-MM-DD in UTC; wrangler has checked the date's format. */

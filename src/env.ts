@@ -97,6 +97,9 @@ export const ORIGIN_SERVICE_BINDING = 'ORIGIN_SERVICE' satisfies keyof Env;
 /** The Durable Object namespace of the key sources' coordinator. */
 export const COORDINATOR_BINDING = 'JWKS_COORDINATOR' satisfies keyof Env;
 
+/** The Durable Object class it binds, exported by the Worker's entry module (`src/index.ts`). */
+export const COORDINATOR_CLASS = 'JwksCoordinator';
+
 /** The bindings that are not variables: the config never reads them, the gateway finds them in the env per request. */
 type BindingName = 'JWKS_CACHE' | typeof ORIGIN_SERVICE_BINDING | typeof COORDINATOR_BINDING | 'AUTH_ANALYTICS';
 
