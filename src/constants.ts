@@ -68,6 +68,16 @@ export const COORDINATOR_TIMEOUT_MS = 2_000;
 /** A coordinator nobody has asked for this long stops refetching on its own (its alarm lapses). */
 export const COORDINATOR_IDLE_AFTER_MS = 86_400_000;
 
+/**
+ * How long an isolate's note that it is fetching a key source (in its data centre's Cache API)
+ * holds the other isolates of the data centre back from fetching the same set. Covers an issuer
+ * that answers in well under a second; past it, a waiter fetches itself.
+ */
+export const COLO_FETCH_LEASE_MS = 1_000;
+
+/** How often an isolate held back by that lease looks for the set in its data centre's copy. */
+export const COLO_LEASE_POLL_MS = 50;
+
 /** An issuer that does not answer in this time is treated as down. */
 export const JWKS_FETCH_TIMEOUT_MS = 5_000;
 

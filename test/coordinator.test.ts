@@ -193,9 +193,11 @@ describe('coordinator decisions', () => {
     const clock = manualClock();
     let stored: CoordinatorState | undefined;
     const kvWrites: string[] = [];
+    const wakeUps: number[] = [];
     const coordinator = createCoordinator({
       clock,
       log: () => {},
+      wakeAt: (at) => void wakeUps.push(at),
       storage: {
         get: async () => stored,
         put: async (state) => {
@@ -212,7 +214,7 @@ describe('coordinator decisions', () => {
       heldFetchedAt: held,
       kid,
     });
-    return { issuer, clock, coordinator, request, kvWrites, stored: () => stored };
+    return { issuer, clock, coordinator, request, kvWrites, wakeUps };
   }
 
   it('concurrent callers share one issuer fetch', async () => {
@@ -249,14 +251,17 @@ describe('coordinator decisions', () => {
     expect(await fetches(issuer)).toBe(2);
   });
 
-  it('serves its stored set while the issuer fails', async () => {
-    const { issuer, clock, coordinator, request } = await setUp();
+  it('serves its stored set while the issuer fails, and asks to be woken again after the cooldown', async () => {
+    const { issuer, clock, coordinator, request, wakeUps } = await setUp();
     const first = await coordinator.keySet(request());
+    const fetchedAt = 'record' in first ? first.record.fetchedAt : Number.NaN;
+    expect(wakeUps).toEqual([fetchedAt + 600_000]);
     await issuer.setMode('error500');
     clock.advance(700_000);
     const answer = await coordinator.keySet(request());
     expect(answer).toEqual(first);
     expect(await fetches(issuer)).toBe(2);
+    expect(wakeUps).toEqual([fetchedAt + 600_000, clock.now() + 30_000]);
   });
 
   it('its wake-up refetches while callers ask, and lapses once nobody has for a day', async () => {

@@ -81,6 +81,8 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
       );
     } catch (error) {
       log('coordinator_fetch_failed', { issuer: request.issuer, reason: String(error), servingStored: !!previous });
+      // Try again after the cooldown even if no caller asks: the stored set is going stale.
+      if (previous) await deps.wakeAt?.(lastFetchAt + request.cooldownSeconds * 1000);
       return previous ? { record: previous.record } : { error: String(error) };
     }
     const changed = record.hash !== previous?.record.hash;

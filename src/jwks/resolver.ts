@@ -1,11 +1,19 @@
 import type { JWSHeaderParameters } from 'jose';
-import { COLO_READ_INTERVAL_MS, SHARED_REFRESH_WAIT_MS } from '../constants.ts';
+import {
+  COLO_FETCH_LEASE_MS,
+  COLO_LEASE_POLL_MS,
+  COLO_READ_INTERVAL_MS,
+  SHARED_REFRESH_WAIT_MS,
+  TIER_READ_TIMEOUT_MS,
+} from '../constants.ts';
 import { VerifierError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Decision, KeyTier } from '../observe/decision.ts';
 import type { Clock } from './clock.ts';
+import { type ColoLease, createColoLease } from './colo-lease.ts';
 import { type KeySource, sourceKey } from './issuer-fetch.ts';
 import { createKeyIndex, type KeyIndex } from './key-index.ts';
+import { KeySourceError } from './key-source-error.ts';
 import type { JwksRecord } from './record.ts';
 import { freshness, intervalPassed, keepSeconds } from './refresh-policy.ts';
 import { type ResolverIo, readShared, sharedTiers } from './shared-tiers.ts';
@@ -93,19 +101,48 @@ export function createJwksResolver(options: JwksResolverOptions): JwksResolver {
     return discovered && now() - discovered.at < options.ttlSeconds * 1000 ? discovered.uri : undefined;
   }
 
-  /** Writes what came from upstream to the shared tiers: the data centre always, KV only for our own changed fetch (the coordinator writes its own). */
-  function share(io: ResolverIo, { record, from }: UpstreamSet): void {
+  /**
+   * Writes what came from upstream to the shared tiers: the data centre always; KV only when told
+   * to, and only for this isolate's own fetch of a set KV does not hold. KV allows about one write
+   * per second per key, and after a rotation every data centre fetches the new set within seconds:
+   * so KV has one writer per change, the coordinator when bound, else the scheduled refresh, and
+   * a request writes it only to fill an empty KV (a Worker without a cron still gets one).
+   */
+  function share(io: ResolverIo, { record, from }: UpstreamSet, writeKv: boolean): void {
     const { cache, kv } = sharedTiers(io, tierLog, clock);
     if (cache) io.waitUntil(cache.put(key, record, keepSeconds(record)));
-    if (from === 'issuer' && kv && record.hash !== kvHash) {
+    if (writeKv && from === 'issuer' && kv && record.hash !== kvHash) {
       kvHash = record.hash;
       io.waitUntil(kv.put(key, record, keepSeconds(record)));
     }
   }
 
-  async function fromUpstream(io: ResolverIo, kid?: string): Promise<LoadedSet> {
+  /**
+   * Past the shared tiers: unless another isolate of this data centre is fetching the same set
+   * right now (then its copy, or its failure, is this isolate's too), upstream. `satisfied` says
+   * whether a set another isolate fetched is what this refresh is for.
+   */
+  async function fromUpstream(
+    io: ResolverIo,
+    satisfied: (set: LoadedSet) => Promise<boolean>,
+    kid?: string,
+    writeKv = false,
+  ): Promise<LoadedSet> {
     lastUpstreamAt = now();
-    const fetched = await fetchUpstream(io, upstreamDeps, loaded?.record, kid, knownJwksUri());
+    const lease =
+      !io.coordinator && io.cache ? createColoLease(io.cache, clock, tierLog, TIER_READ_TIMEOUT_MS) : undefined;
+    if (lease) {
+      const fetchedNearby = await waitForColoFetch(io, lease, satisfied);
+      if (fetchedNearby) return fetchedNearby;
+      io.waitUntil(lease.take(key, COLO_FETCH_LEASE_MS));
+    }
+    let fetched: UpstreamSet;
+    try {
+      fetched = await fetchUpstream(io, upstreamDeps, loaded?.record, kid, knownJwksUri());
+    } catch (error) {
+      if (lease) io.waitUntil(lease.fail(key, cooldownMs));
+      throw error;
+    }
     if (fetched.from === 'issuer') {
       log('jwks_fetched', {
         jwksUri: fetched.record.jwksUri,
@@ -113,8 +150,32 @@ export function createJwksResolver(options: JwksResolverOptions): JwksResolver {
         changed: fetched.record.hash !== loaded?.record.hash,
       });
     }
-    share(io, fetched);
+    share(io, fetched, writeKv);
     return install(fetched.record, fetched.from);
+  }
+
+  /**
+   * While another isolate of the data centre holds the fetch lease, look for its copy every
+   * `COLO_LEASE_POLL_MS`: the set it fetched when it is newer than ours and `satisfied`, or its
+   * failure (thrown, as if this isolate had fetched and failed). `undefined`: no lease, or it
+   * lapsed with nothing to show, so this isolate fetches itself.
+   */
+  async function waitForColoFetch(
+    io: ResolverIo,
+    lease: ColoLease,
+    satisfied: (set: LoadedSet) => Promise<boolean>,
+  ): Promise<LoadedSet | undefined> {
+    const cache = sharedTiers(io, tierLog, clock).cache;
+    for (let held = await lease.held(key); held; held = await lease.held(key)) {
+      if (held.failed) throw new KeySourceError('issuer failing (another isolate of this data centre)');
+      await new Promise<void>((resolve) => clock.after(COLO_LEASE_POLL_MS, resolve));
+      const record = await cache?.get(key);
+      if (record && (!loaded || record.fetchedAt > loaded.record.fetchedAt)) {
+        const set = install(record, 'cache_api');
+        if (await satisfied(set)) return set;
+      }
+    }
+    return undefined;
   }
 
   async function loadCold(io: ResolverIo): Promise<LoadedSet> {
@@ -123,7 +184,8 @@ export function createJwksResolver(options: JwksResolverOptions): JwksResolver {
       if (shared.tier === 'kv') kvHash = shared.record.hash;
       return install(shared.record, shared.tier);
     }
-    return unavailableOnFailure(fromUpstream(io));
+    // Nothing in KV either: this fetch may fill it.
+    return unavailableOnFailure(fromUpstream(io, async () => true, undefined, true));
   }
 
   async function unavailableOnFailure(load: Promise<LoadedSet>): Promise<LoadedSet> {
@@ -163,15 +225,20 @@ export function createJwksResolver(options: JwksResolverOptions): JwksResolver {
     const colo = await newerFromColo(io, current);
     if (colo && (await findKeys(colo, header))) return colo;
     if (!mayFetch) return colo ?? current;
-    return fromUpstream(io, typeof header.kid === 'string' ? header.kid : undefined);
+    const hasKey = async (set: LoadedSet) => (await findKeys(set, header)) !== undefined;
+    return fromUpstream(io, hasKey, typeof header.kid === 'string' ? header.kid : undefined);
   }
 
   /** A refresh that asks the data centre first: a fresh, newer set there saves the upstream fetch. */
   async function refreshColoFirst(io: ResolverIo): Promise<LoadedSet> {
     const current = loaded;
     const colo = current && (await newerFromColo(io, current));
-    if (colo && freshness(colo.record, now()) === 'fresh') return colo;
-    return fromUpstream(io);
+    if (colo && isFresh(colo)) return colo;
+    return fromUpstream(io, async (set) => isFresh(set));
+  }
+
+  function isFresh(set: LoadedSet): boolean {
+    return freshness(set.record, now()) === 'fresh';
   }
 
   function refreshInBackground(io: ResolverIo): void {
@@ -239,7 +306,11 @@ export function createJwksResolver(options: JwksResolverOptions): JwksResolver {
 
     async refresh(io) {
       try {
-        await flight.run(() => fromUpstream(io));
+        await flight.run(async () => {
+          // The scheduled refresh is KV's writer when no coordinator is: it skips a set KV already holds.
+          kvHash ??= io.coordinator ? undefined : (await sharedTiers(io, tierLog, clock).kv?.get(key))?.hash;
+          return fromUpstream(io, async () => false, undefined, true);
+        });
       } catch (error) {
         log('jwks_refresh_failed', {
           issuer: options.issuer,

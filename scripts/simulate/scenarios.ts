@@ -1,0 +1,88 @@
+/**
+ * The five scenarios of the issue: what the issuer publishes and when, which kid each token
+ * carries over time, and how long each runs. Times are elapsed milliseconds since the start.
+ */
+import type { IssuerPlan } from './issuer.ts';
+import type { SimSettings } from './settings.ts';
+import { rotationSchedule, seededRandom } from './traffic.ts';
+
+export const SCENARIO_NAMES = [
+  'steady',
+  'rotation-at-once',
+  'rotation-pre-published',
+  'random-kids',
+  'outage',
+] as const;
+export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+
+export const OLD_KID = 'sim-key-1';
+export const NEW_KID = 'sim-key-2';
+
+export interface Scenario {
+  readonly name: ScenarioName;
+  readonly durationMs: number;
+  readonly plan: IssuerPlan;
+  readonly randomKidShare: number;
+  /** The kid of the key that signed `token`, for a request at `at`. */
+  kidOf(token: number, at: number): string;
+}
+
+export function isScenarioName(name: string): name is ScenarioName {
+  return (SCENARIO_NAMES as readonly string[]).includes(name);
+}
+
+export function buildScenario(name: ScenarioName, settings: SimSettings): Scenario {
+  const { timeline } = settings;
+  const s = 1000;
+  const changeAt = timeline.changeAtSeconds * s;
+  const tail = timeline.tailSeconds * s;
+  const ramp = timeline.rampSeconds * s;
+  /** Steady and random-kid runs measure `steadySeconds` after the warm-up: the first TTL refresh falls inside. */
+  const steadyMs = (settings.warmupSeconds + timeline.steadySeconds) * s;
+  const onlyOldKey: IssuerPlan = { publications: [{ at: 0, kids: [OLD_KID] }], outages: [] };
+  const oldKid = () => OLD_KID;
+
+  /** The new key published at `changeAt` next to the old one, and signing tokens from `useAt`. */
+  function rotation(useAt: number): Pick<Scenario, 'durationMs' | 'plan' | 'kidOf'> {
+    const switchAt = rotationSchedule(settings.tokens, useAt, ramp, seededRandom(settings.seed + 1));
+    return {
+      durationMs: useAt + ramp + tail,
+      plan: {
+        publications: [
+          { at: 0, kids: [OLD_KID] },
+          { at: changeAt, kids: [OLD_KID, NEW_KID] },
+        ],
+        outages: [],
+      },
+      kidOf: (token, at) => (at >= (switchAt[token] as number) ? NEW_KID : OLD_KID),
+    };
+  }
+
+  switch (name) {
+    case 'steady':
+      return { name, durationMs: steadyMs, plan: onlyOldKey, randomKidShare: 0, kidOf: oldKid };
+    case 'rotation-at-once':
+      return { name, randomKidShare: 0, ...rotation(changeAt) };
+    case 'rotation-pre-published':
+      return { name, randomKidShare: 0, ...rotation(changeAt + settings.ttlSeconds * s) };
+    case 'random-kids':
+      return {
+        name,
+        durationMs: steadyMs,
+        plan: onlyOldKey,
+        randomKidShare: settings.randomKidShare,
+        kidOf: oldKid,
+      };
+    case 'outage':
+      return {
+        name,
+        durationMs: changeAt + timeline.outageSeconds * s + tail,
+        plan: {
+          publications: onlyOldKey.publications,
+          outages: [{ from: changeAt, to: changeAt + timeline.outageSeconds * s }],
+        },
+        randomKidShare: 0,
+        kidOf: oldKid,
+      };
+  }
+}

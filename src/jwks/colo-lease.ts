@@ -1,0 +1,63 @@
+import type { Logger } from '../log.ts';
+import type { Clock } from './clock.ts';
+import { within } from './clock.ts';
+
+/** Lease entries live beside the records, under their own path; this host is never fetched. */
+const LEASE_KEY_BASE = 'https://jwks-cache.edge-verifier.invalid/v1/lease/';
+
+/**
+ * A note in the data centre's Cache API that one isolate is fetching a key source from upstream
+ * right now, so that the other isolates of the data centre wait for its copy instead of each
+ * fetching the same set (a rotation reaches several isolates of a busy data centre within the
+ * fetch's round trip). Advisory only: two isolates that both find no lease within the same few
+ * milliseconds both fetch, and a lease outlives nothing but its own short bound.
+ */
+export interface ColoLease {
+  /** The lease another isolate holds now, or `undefined`. */
+  held(key: string): Promise<Lease | undefined>;
+  /** Takes the lease for `ms`. */
+  take(key: string, ms: number): Promise<void>;
+  /** Says the fetch failed, for `ms`: the others then treat the issuer as failing, as the holder did, instead of each trying it. */
+  fail(key: string, ms: number): Promise<void>;
+}
+
+export interface Lease {
+  /** Epoch ms. */
+  readonly until: number;
+  readonly failed: boolean;
+}
+
+export function createColoLease(cache: Cache, clock: Clock, log: Logger, readTimeoutMs: number): ColoLease {
+  const requestFor = (key: string) => new Request(LEASE_KEY_BASE + encodeURIComponent(key));
+  async function write(key: string, ms: number, failed: boolean): Promise<void> {
+    try {
+      await cache.put(
+        requestFor(key),
+        new Response(JSON.stringify({ until: clock.now() + ms, failed }), {
+          // Whole seconds, at least one: the lease's own `until` is what counts.
+          headers: {
+            'content-type': 'application/json',
+            'cache-control': `max-age=${Math.max(1, Math.ceil(ms / 1000))}`,
+          },
+        }),
+      );
+    } catch (error) {
+      log('jwks_tier_error', { tier: 'cache_api', op: 'put', entry: 'lease', error: String(error) });
+    }
+  }
+  return {
+    async held(key) {
+      try {
+        const response = await within(cache.match(requestFor(key)), readTimeoutMs, clock);
+        const lease = response ? ((await response.json()) as Partial<Lease>) : undefined;
+        if (typeof lease?.until !== 'number' || lease.until <= clock.now()) return undefined;
+        return { until: lease.until, failed: lease.failed === true };
+      } catch (error) {
+        log('jwks_tier_error', { tier: 'cache_api', op: 'get', entry: 'lease', error: String(error) });
+        return undefined;
+      }
+    },
+    take: (key, ms) => write(key, ms, false),
+    fail: (key, ms) => write(key, ms, true),
+  };
+}
