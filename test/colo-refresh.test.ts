@@ -1,5 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { COLO_READ_INTERVAL_MS } from '../src/constants.ts';
+import {
+  COLO_FETCH_LEASE_MS,
+  COLO_LEASE_POLL_MS,
+  COLO_READ_INTERVAL_MS,
+  DEFAULT_JWKS_REFRESH_COOLDOWN_SECONDS,
+} from '../src/constants.ts';
 import { makeKey, TestIssuer } from './helpers/issuer.ts';
 import { TestOrigin } from './helpers/origin.ts';
 import { clearTiers } from './helpers/tiers.ts';
@@ -10,11 +15,18 @@ import { bearer, ClockedGateway, varsFor } from './helpers/worker.ts';
  * one Cache API. KV is left out, so the data centre's copy is the only thing they share.
  */
 function isolates(issuer: TestIssuer) {
-  const vars = { ...varsFor(issuer, new TestOrigin()), JWKS_CACHE: undefined };
+  const vars = dataCentreVars(issuer);
   return [new ClockedGateway(vars), new ClockedGateway(vars)] as const;
 }
 
+/** One isolate's variables: KV left out, as for `isolates`. */
+function dataCentreVars(issuer: TestIssuer) {
+  return { ...varsFor(issuer, new TestOrigin()), JWKS_CACHE: undefined };
+}
+
 let matches = 0;
+/** Cache API writes still in flight (most go through `waitUntil`), so a test can wait until the data centre holds them. */
+const writes = new Set<Promise<void>>();
 beforeEach(() => {
   vi.spyOn(console, 'log').mockImplementation(() => {});
   const real = caches.default;
@@ -25,7 +37,13 @@ beforeEach(() => {
         matches++;
         return real.match(...args);
       },
-      put: (...args: Parameters<Cache['put']>) => real.put(...args),
+      put: (...args: Parameters<Cache['put']>) => {
+        const write = real.put(...args);
+        const settled = () => writes.delete(write);
+        writes.add(write);
+        write.then(settled, settled);
+        return write;
+      },
       delete: (...args: Parameters<Cache['delete']>) => real.delete(...args),
     },
   });
@@ -92,5 +110,147 @@ describe('colo-first refresh', () => {
     expect((await a.call(bearer(await issuer.mint({ at: a.nowSeconds })))).status).toBe(200);
     expect((await a.call(bearer(await issuer.mint({ at: a.nowSeconds })))).status).toBe(200);
     expect(await fetches(issuer)).toBe(2);
+  });
+});
+
+/** The fetch lease's entry, as `colo-lease.ts` names it: the test pins the scheme. */
+function leaseUrl(jwksUri: string): string {
+  return `https://jwks-cache.edge-verifier.invalid/v1/lease/${encodeURIComponent(jwksUri)}`;
+}
+
+/** Real time: the gateways' clocks stay where they are. */
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function codeOf(response: Response): Promise<string> {
+  return ((await response.json()) as { code: string }).code;
+}
+
+/**
+ * Starts `first`, holds its issuer fetch in flight, and starts `second` meanwhile. Two requests
+ * started together each read the lease before the other's is written, and both fetch: the lease
+ * is advisory (`colo-lease.ts`). So `second` starts once `first` is fetching and its lease is in
+ * the data centre's Cache API, and the issuer answers only after a few of `second`'s lease polls:
+ * without the lease, `second` would be fetching too by then.
+ */
+async function whileFetching(
+  issuer: TestIssuer,
+  first: () => Promise<Response>,
+  second: () => Promise<Response>,
+): Promise<[Response, Response]> {
+  const real = globalThis.fetch;
+  let fetching: () => void = () => {};
+  const started = new Promise<void>((resolve) => {
+    fetching = resolve;
+  });
+  let answer: () => void = () => {};
+  const answered = new Promise<void>((resolve) => {
+    answer = resolve;
+  });
+  vi.stubGlobal('fetch', async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = input instanceof Request ? input.url : String(input);
+    if (url === issuer.jwksUri) {
+      fetching();
+      await answered;
+    }
+    return real(input, init);
+  });
+  const firstResponse = first();
+  await started;
+  await Promise.all(writes);
+  const secondResponse = second();
+  await sleep(4 * COLO_LEASE_POLL_MS);
+  answer();
+  return Promise.all([firstResponse, secondResponse]);
+}
+
+describe('fetch lease', () => {
+  it('an isolate that meets a rotated kid while a sibling fetches it takes the sibling’s set: one issuer fetch', async () => {
+    const issuer = await TestIssuer.create();
+    await clearTiers(issuer.jwksUri);
+    const [a, b] = isolates(issuer);
+    expect((await a.call(bearer(await issuer.mint()))).status).toBe(200);
+    expect((await b.call(bearer(await issuer.mint()))).status).toBe(200);
+    expect(await fetches(issuer)).toBe(1);
+    const rotated = await makeKey('RS256');
+    issuer.keys = [...issuer.keys, rotated];
+    await issuer.publish();
+    // Past both cooldowns (and A's first lease), so that either may fetch the rotation.
+    a.advance(DEFAULT_JWKS_REFRESH_COOLDOWN_SECONDS + 1);
+    b.advance(DEFAULT_JWKS_REFRESH_COOLDOWN_SECONDS + 1);
+    const [forA, forB] = [
+      await issuer.mint({ key: rotated, at: a.nowSeconds }),
+      await issuer.mint({ key: rotated, at: b.nowSeconds }),
+    ];
+    const [fromA, fromB] = await whileFetching(
+      issuer,
+      () => a.call(bearer(forA)),
+      () => b.call(bearer(forB)),
+    );
+    expect([fromA.status, fromB.status]).toEqual([200, 200]);
+    expect(await fetches(issuer)).toBe(2);
+  });
+
+  it('two cold isolates of one data centre load the set with one issuer fetch', async () => {
+    const issuer = await TestIssuer.create();
+    await clearTiers(issuer.jwksUri);
+    const [a, b] = isolates(issuer);
+    const token = await issuer.mint();
+    const [fromA, fromB] = await whileFetching(
+      issuer,
+      () => a.call(bearer(token)),
+      () => b.call(bearer(token)),
+    );
+    expect([fromA.status, fromB.status]).toEqual([200, 200]);
+    expect(await fetches(issuer)).toBe(1);
+  });
+
+  it('a sibling’s failed fetch is this isolate’s too until the cooldown ends: 503 without asking the issuer', async () => {
+    const issuer = await TestIssuer.create();
+    await clearTiers(issuer.jwksUri);
+    await issuer.setMode('error500');
+    const [a, b] = isolates(issuer);
+    const token = await issuer.mint();
+    const [fromA, fromB] = await whileFetching(
+      issuer,
+      () => a.call(bearer(token)),
+      () => b.call(bearer(token)),
+    );
+    expect([fromA.status, fromB.status]).toEqual([503, 503]);
+    expect([await codeOf(fromA), await codeOf(fromB)]).toEqual(['jwks_unavailable', 'jwks_unavailable']);
+    expect(await fetches(issuer)).toBe(1);
+    // The issuer recovers, but inside the cooldown (on B's own clock) B still goes by A's failure.
+    await issuer.setMode('ok');
+    a.advance(DEFAULT_JWKS_REFRESH_COOLDOWN_SECONDS - 1);
+    b.advance(DEFAULT_JWKS_REFRESH_COOLDOWN_SECONDS - 1);
+    expect((await b.call(bearer(await issuer.mint({ at: b.nowSeconds })))).status).toBe(503);
+    expect(await fetches(issuer)).toBe(1);
+    a.advance(2);
+    b.advance(2);
+    expect((await b.call(bearer(await issuer.mint({ at: b.nowSeconds })))).status).toBe(200);
+    expect(await fetches(issuer)).toBe(2);
+  });
+
+  it('a lease whose holder never writes a set holds a cold isolate back for COLO_FETCH_LEASE_MS, then it fetches itself', async () => {
+    const issuer = await TestIssuer.create();
+    await clearTiers(issuer.jwksUri);
+    // The lease lapses on the waiter's own clock: this isolate's is the wall clock, so it can.
+    const isolate = new ClockedGateway(dataCentreVars(issuer));
+    Object.defineProperty(isolate, 'nowMs', { get: () => Date.now() });
+    const takenAt = Date.now();
+    const entryMaxAgeSeconds = 5;
+    await caches.default.put(
+      leaseUrl(issuer.jwksUri),
+      new Response(JSON.stringify({ until: takenAt + COLO_FETCH_LEASE_MS, failed: false }), {
+        headers: { 'content-type': 'application/json', 'cache-control': `max-age=${entryMaxAgeSeconds}` },
+      }),
+    );
+    expect((await isolate.call(bearer(await issuer.mint()))).status).toBe(200);
+    const waited = Date.now() - takenAt;
+    expect(waited).toBeGreaterThanOrEqual(COLO_FETCH_LEASE_MS);
+    // The lease's own bound ended the wait, not the Cache API dropping its entry.
+    expect(waited).toBeLessThan(entryMaxAgeSeconds * 1000);
+    expect(await fetches(issuer)).toBe(1);
   });
 });

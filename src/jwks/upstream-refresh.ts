@@ -1,0 +1,137 @@
+import { COLO_FETCH_LEASE_MS, COLO_LEASE_POLL_MS, TIER_READ_TIMEOUT_MS } from '../constants.ts';
+import type { Logger } from '../log.ts';
+import type { Clock } from './clock.ts';
+import { type ColoLease, createColoLease } from './colo-lease.ts';
+import type { KeySource } from './issuer-fetch.ts';
+import { KeySourceError } from './key-source-error.ts';
+import type { LoadedSet, MemoryTier } from './memory-tier.ts';
+import { keepSeconds } from './refresh-policy.ts';
+import { type ResolverIo, sharedTiers } from './shared-tiers.ts';
+import { fetchUpstream, type UpstreamSet } from './upstream.ts';
+
+export interface UpstreamRefreshDeps {
+  readonly source: KeySource;
+  /** The source's name in the shared tiers (`sourceKey`). */
+  readonly key: string;
+  readonly cooldownSeconds: number;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** For the tiers: a tier that is down is logged once per cooldown, not per request. */
+  readonly tierLog: Logger;
+  readonly memory: MemoryTier;
+  readonly fetch?: typeof fetch;
+}
+
+/** Whether a set another isolate fetched is what this refresh is for. */
+export type Satisfied = (set: LoadedSet) => Promise<boolean>;
+
+export interface UpstreamRefresh {
+  /** When the last refresh past the shared tiers started: the cooldown runs from here. */
+  readonly lastAt: number;
+  /**
+   * Past the shared tiers: unless another isolate of this data centre is fetching the same set
+   * right now (then its copy, or its failure, is this one's too), upstream (coordinator or
+   * issuer); what comes back is installed and shared. `writeKv`: this refresh may write KV.
+   */
+  run(io: ResolverIo, satisfied: Satisfied, kid?: string, writeKv?: boolean): Promise<LoadedSet>;
+  /** Notes the hash KV holds (read from it), so an unchanged set is not written again. */
+  knowKv(hash: string): void;
+  /** Whether the hash KV holds is known. */
+  readonly kvKnown: boolean;
+}
+
+export function createUpstreamRefresh(deps: UpstreamRefreshDeps): UpstreamRefresh {
+  const { key, clock, memory, tierLog } = deps;
+  const cooldownMs = deps.cooldownSeconds * 1000;
+  /** Hash of the set KV is known to hold, so unchanged sets are not rewritten (KV: ~1 write/s per key). */
+  let kvHash: string | undefined;
+  let lastAt = Number.NEGATIVE_INFINITY;
+  const upstreamDeps = {
+    source: deps.source,
+    cooldownSeconds: deps.cooldownSeconds,
+    clock,
+    log: deps.log,
+    limitedLog: tierLog,
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+  };
+
+  /**
+   * Writes what came from upstream to the shared tiers: the data centre always; KV only when told
+   * to, and only for this isolate's own fetch of a set KV does not hold. KV allows about one write
+   * per second per key, and after a rotation every data centre fetches the new set within seconds:
+   * so KV has one writer per change, the coordinator when bound, else the scheduled refresh, and
+   * a request writes it only to fill an empty KV (a Worker without a cron still gets one).
+   */
+  function share(io: ResolverIo, { record, from }: UpstreamSet, writeKv: boolean): void {
+    const { cache, kv } = sharedTiers(io, tierLog, clock);
+    if (cache) io.waitUntil(cache.put(key, record, keepSeconds(record)));
+    if (writeKv && from === 'issuer' && kv && record.hash !== kvHash) {
+      kvHash = record.hash;
+      io.waitUntil(kv.put(key, record, keepSeconds(record)));
+    }
+  }
+
+  /**
+   * While another isolate of the data centre holds the fetch lease, look for its copy every
+   * `COLO_LEASE_POLL_MS`: the set it fetched when it is newer than ours and `satisfied`, or its
+   * failure (thrown, as if this isolate had fetched and failed). `undefined`: no lease, or it
+   * lapsed with nothing to show, so this isolate fetches itself.
+   */
+  async function waitForColoFetch(
+    io: ResolverIo,
+    lease: ColoLease,
+    satisfied: Satisfied,
+  ): Promise<LoadedSet | undefined> {
+    const cache = sharedTiers(io, tierLog, clock).cache;
+    for (let held = await lease.held(key); held; held = await lease.held(key)) {
+      if (held.failed) throw new KeySourceError('issuer failing (another isolate of this data centre)');
+      await new Promise<void>((resolve) => clock.after(COLO_LEASE_POLL_MS, resolve));
+      const record = await cache?.get(key);
+      const current = memory.loaded;
+      if (record && (!current || record.fetchedAt > current.record.fetchedAt)) {
+        const set = memory.install(record, 'cache_api');
+        if (await satisfied(set)) return set;
+      }
+    }
+    return undefined;
+  }
+
+  return {
+    get lastAt() {
+      return lastAt;
+    },
+    get kvKnown() {
+      return kvHash !== undefined;
+    },
+    knowKv(hash) {
+      kvHash = hash;
+    },
+    async run(io, satisfied, kid, writeKv = false) {
+      lastAt = clock.now();
+      const lease =
+        !io.coordinator && io.cache ? createColoLease(io.cache, clock, tierLog, TIER_READ_TIMEOUT_MS) : undefined;
+      if (lease) {
+        const fetchedNearby = await waitForColoFetch(io, lease, satisfied);
+        if (fetchedNearby) return fetchedNearby;
+        // Stored before the fetch starts: a sibling that looks a moment later waits for us.
+        await lease.take(key, COLO_FETCH_LEASE_MS);
+      }
+      let fetched: UpstreamSet;
+      try {
+        fetched = await fetchUpstream(io, upstreamDeps, memory.loaded?.record, kid, memory.knownJwksUri(clock.now()));
+      } catch (error) {
+        if (lease) io.waitUntil(lease.fail(key, cooldownMs));
+        throw error;
+      }
+      if (fetched.from === 'issuer') {
+        deps.log('jwks_fetched', {
+          jwksUri: fetched.record.jwksUri,
+          keys: fetched.record.keys.length,
+          changed: fetched.record.hash !== memory.loaded?.record.hash,
+        });
+      }
+      share(io, fetched, writeKv);
+      return memory.install(fetched.record, fetched.from);
+    },
+  };
+}
