@@ -192,31 +192,36 @@ describe('fetch lease', () => {
     expect(await fetches(issuer)).toBe(2);
   });
 
-  it('two cold isolates of one data centre load the set with one issuer fetch', async () => {
-    const issuer = await TestIssuer.create();
+  /** Two cold isolates of one data centre, the second asking while the first fetches. */
+  async function twoColdIsolates(issuer: TestIssuer) {
     await clearTiers(issuer.jwksUri);
     const [a, b] = isolates(issuer);
     const token = await issuer.mint();
-    const [fromA, fromB] = await whileFetching(
+    const answers = await whileFetching(
       issuer,
       () => a.call(bearer(token)),
       () => b.call(bearer(token)),
     );
+    return { a, b, answers };
+  }
+
+  it('two cold isolates of one data centre load the set with one issuer fetch', async () => {
+    const issuer = await TestIssuer.create();
+    const {
+      answers: [fromA, fromB],
+    } = await twoColdIsolates(issuer);
     expect([fromA.status, fromB.status]).toEqual([200, 200]);
     expect(await fetches(issuer)).toBe(1);
   });
 
   it('a sibling’s failed fetch is this isolate’s too until the cooldown ends: 503 without asking the issuer', async () => {
     const issuer = await TestIssuer.create();
-    await clearTiers(issuer.jwksUri);
     await issuer.setMode('error500');
-    const [a, b] = isolates(issuer);
-    const token = await issuer.mint();
-    const [fromA, fromB] = await whileFetching(
-      issuer,
-      () => a.call(bearer(token)),
-      () => b.call(bearer(token)),
-    );
+    const {
+      a,
+      b,
+      answers: [fromA, fromB],
+    } = await twoColdIsolates(issuer);
     expect([fromA.status, fromB.status]).toEqual([503, 503]);
     expect([await codeOf(fromA), await codeOf(fromB)]).toEqual(['jwks_unavailable', 'jwks_unavailable']);
     expect(await fetches(issuer)).toBe(1);
