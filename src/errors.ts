@@ -55,6 +55,18 @@ export const ERROR_SPECS = {
     challenge: true,
     description: 'token type not accepted',
   },
+  certificate_mismatch: {
+    status: 401,
+    oauthError: 'invalid_token',
+    challenge: true,
+    description: 'token is bound to a client certificate this connection did not present',
+  },
+  unsupported_binding: {
+    status: 401,
+    oauthError: 'invalid_token',
+    challenge: true,
+    description: 'token is bound to a key this API does not check',
+  },
   insufficient_scope: {
     status: 403,
     oauthError: 'insufficient_scope',

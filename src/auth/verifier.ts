@@ -10,6 +10,7 @@ import { type Decision, newDecision, routeLabel } from '../observe/decision.ts';
 import { isCorsPreflight, routeMatches, routingMethod } from '../policy/route-policy.ts';
 import { authorize, challengeScope } from './authorize.ts';
 import { extractBearerToken, isB64token } from './extract-token.ts';
+import { checkSenderConstraint } from './sender-constraint.ts';
 import { createVerifiedTokenCache, type VerifiedTokenCache } from './token-cache.ts';
 import { parseTokenShape, type TokenShape } from './token-shape.ts';
 import { verifyToken } from './verify-token.ts';
@@ -152,6 +153,7 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
       // RFC 6750 §2: a client must not send the token in more than one way; the query form is not accepted.
       if (url.search && url.searchParams.has('access_token')) throw new VerifierError('malformed_authorization');
       const auth = await verifyForRoute(token, route, io, decision);
+      checkSenderConstraint(auth.claims, request);
       authorize(auth.claims, route.config, route.scope);
       return { route: route.config, auth, decision };
     },
