@@ -36,6 +36,11 @@ export interface Env {
   JWKS_REFRESH_COOLDOWN_SECONDS?: string;
   /** Optional. Comma-separated paths that bypass verification: `/exact` or `/prefix/*`. */
   PUBLIC_PATHS?: string;
+  /**
+   * Optional. The name of a Worker secret holding a JWKS of private keys that decrypt encrypted
+   * tokens (a JWE around the JWS). Absent: encrypted tokens are refused.
+   */
+  DECRYPTION_KEYS?: string;
   /** Optional. This API's resource identifier (RFC 9728): publishes its protected-resource metadata. */
   RESOURCE?: string;
   /** Optional. Realm in the `WWW-Authenticate` challenge. Default `api`. */
@@ -69,6 +74,7 @@ export const FLAT_VARIABLES = [
   'JWKS_REFRESH_COOLDOWN_SECONDS',
   'PUBLIC_PATHS',
   'RESOURCE',
+  'DECRYPTION_KEYS',
 ] as const satisfies readonly (keyof Env)[];
 
 /** The one list of variables the config reads; secrets and other bindings never shape it. */

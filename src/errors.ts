@@ -55,6 +55,24 @@ export const ERROR_SPECS = {
     challenge: true,
     description: 'token type not accepted',
   },
+  encrypted_token_not_accepted: {
+    status: 401,
+    oauthError: 'invalid_token',
+    challenge: true,
+    description: 'encrypted tokens not accepted',
+  },
+  encryption_not_allowed: {
+    status: 401,
+    oauthError: 'invalid_token',
+    challenge: true,
+    description: 'encryption algorithm not allowed',
+  },
+  decryption_failed: {
+    status: 401,
+    oauthError: 'invalid_token',
+    challenge: true,
+    description: 'token could not be decrypted',
+  },
   certificate_mismatch: {
     status: 401,
     oauthError: 'invalid_token',

@@ -1,7 +1,7 @@
+import type { RequestIo } from './auth/verifier.ts';
 import { type CoordinatorNamespace, coordinatorClient } from './coordinator/client.ts';
 import type { KeySetCoordinator } from './coordinator/protocol.ts';
 import { COORDINATOR_BINDING } from './env.ts';
-import type { ResolverIo } from './jwks/resolver.ts';
 
 /** Anything that may hold an execution context: Hono's `Context` (whose getter throws without one) or the runtime's own. */
 export interface ExecutionContextSource {
@@ -14,7 +14,7 @@ export interface ExecutionContextSource {
  * `waitUntil`, and the `JWKS_COORDINATOR` Durable Object when bound. Read lazily: only a cold start or a refresh touches it, so nothing is looked up
  * on the request path until then.
  */
-export class WorkerIo implements ResolverIo {
+export class WorkerIo implements RequestIo {
   readonly #env: unknown;
   readonly #kvBinding: string;
   readonly #context: ExecutionContextSource;
@@ -39,6 +39,12 @@ export class WorkerIo implements ResolverIo {
 
   #binding(name: string): unknown {
     return ((this.#env ?? {}) as Record<string, unknown>)[name];
+  }
+
+  /** A Worker secret (or variable) of this name, when it is text. */
+  secret(name: string): string | undefined {
+    const value = this.#binding(name);
+    return typeof value === 'string' ? value : undefined;
   }
 
   get cache(): Cache | undefined {

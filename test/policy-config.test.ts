@@ -18,6 +18,7 @@ const fullPolicy = {
       jwks_uri: 'https://corp.example/keys',
       token_types: ['application/AT+JWT', 'JWT'],
       required_claims: ['sub', 'tenant.id'],
+      decryption_keys: 'CORP_DECRYPTION_KEYS',
     },
     partner: {
       issuer: 'https://partner.example/',
@@ -92,6 +93,7 @@ describe('a full policy', () => {
       jwksRefreshCooldownSeconds: 30,
       tokenTypes: ['at+jwt', 'jwt'],
       requiredClaims: ['sub', 'tenant.id'],
+      decryptionKeys: 'CORP_DECRYPTION_KEYS',
     };
     const partner = {
       id: 'partner',
@@ -105,6 +107,7 @@ describe('a full policy', () => {
       jwksRefreshCooldownSeconds: 10,
       tokenTypes: undefined,
       requiredClaims: [],
+      decryptionKeys: undefined,
     };
     expect(config).toStrictEqual({
       issuers: [corp, partner],
@@ -187,6 +190,7 @@ describe('a full policy', () => {
         jwksRefreshCooldownSeconds: 30,
         tokenTypes: undefined,
         requiredClaims: [],
+        decryptionKeys: undefined,
       },
     ]);
     // One issuer: a route that names none trusts it.

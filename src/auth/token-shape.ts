@@ -53,6 +53,32 @@ export function parseTokenShape(token: string): TokenShape {
   return { header: protectedHeader, claims: strictJsonObject(payload), signingInputEnd: second };
 }
 
+/** Five segments (RFC 7516 §7.1); the encrypted key is empty for direct key agreement (ECDH-ES). */
+const COMPACT_JWE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/** Whether the token has the form of a compact JWE (an encrypted token); nothing else is checked. */
+export function looksLikeJwe(token: string): boolean {
+  return COMPACT_JWE.test(token);
+}
+
+/**
+ * The protected header of a compact JWE, held to the same rules as a JWS's: five canonical
+ * base64url segments, the header a strict UTF-8 JSON object without duplicate members.
+ */
+export function parseJweHeader(token: string): Readonly<Record<string, unknown>> {
+  if (!COMPACT_JWE.test(token)) throw new VerifierError('malformed_token');
+  let start = 0;
+  for (let end = token.indexOf('.'); ; end = token.indexOf('.', start)) {
+    const stop = end < 0 ? token.length : end;
+    if (stop > start && !hasCanonicalEnd(token, start, stop)) throw new VerifierError('malformed_token');
+    if (end < 0) break;
+    start = end + 1;
+  }
+  const header = decodeText(token.slice(0, token.indexOf('.')));
+  if (header === undefined) throw new VerifierError('malformed_token');
+  return strictJsonObject(header);
+}
+
 /** A token that passed the shape check, nothing of it verified yet. */
 export interface TokenShape {
   /** The protected header: a JSON object without duplicate members or `b64`. */

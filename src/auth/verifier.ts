@@ -1,7 +1,7 @@
 import type { JWTPayload } from 'jose';
 import type { Config, IssuerConfig, RouteConfig } from '../config.ts';
 import { VERIFIED_TOKEN_CACHE_MAX_ENTRIES } from '../constants.ts';
-import { VerifierError } from '../errors.ts';
+import { ConfigError, VerifierError } from '../errors.ts';
 import type { ChallengeContext } from '../http/challenge.ts';
 import { systemClock } from '../jwks/clock.ts';
 import { createJwksResolver, type JwksResolver, type ResolverIo } from '../jwks/resolver.ts';
@@ -9,10 +9,11 @@ import { consoleLogger, type Logger } from '../log.ts';
 import { type Decision, newDecision, routeLabel } from '../observe/decision.ts';
 import { isCorsPreflight, routeMatches, routingMethod } from '../policy/route-policy.ts';
 import { authorize, challengeScope } from './authorize.ts';
+import { checkJweHeader, type DecryptionKeys, parseDecryptionKeys } from './decrypt-token.ts';
 import { extractBearerToken, isB64token } from './extract-token.ts';
 import { checkSenderConstraint } from './sender-constraint.ts';
 import { createVerifiedTokenCache, type VerifiedTokenCache } from './token-cache.ts';
-import { parseTokenShape, type TokenShape } from './token-shape.ts';
+import { looksLikeJwe, parseJweHeader, parseTokenShape, type TokenShape } from './token-shape.ts';
 import { verifyToken } from './verify-token.ts';
 
 /** What a verified request carries on to the origin and to `c.var.auth`. */
@@ -48,6 +49,12 @@ export interface VerifierDeps {
   readonly fetch?: typeof fetch;
 }
 
+/** The request's I/O: the key cache's, and the Worker's secrets (decryption keys). */
+export interface RequestIo extends ResolverIo {
+  /** A Worker secret's text, or `undefined` when the Worker has none of that name. */
+  secret?(name: string): string | undefined;
+}
+
 export interface Verifier {
   readonly config: Config;
   /** What every challenge carries (realm, RFC 9728 metadata URL). */
@@ -58,7 +65,7 @@ export interface Verifier {
    * the request's URL when the caller has parsed it already (default: parsed here). Each step
    * notes what it found on `decision` (route, issuer, key), for the request's log line.
    */
-  authenticate(request: Request, io: ResolverIo, url?: URL, decision?: Decision): Promise<Authenticated>;
+  authenticate(request: Request, io: RequestIo, url?: URL, decision?: Decision): Promise<Authenticated>;
   /** Refreshes every issuer's keys into all tiers (for the scheduled handler). */
   refreshKeys(io: ResolverIo): Promise<void>;
 }
@@ -68,6 +75,8 @@ interface IssuerRuntime {
   readonly config: IssuerConfig;
   readonly resolver: JwksResolver;
   readonly tokenCache: VerifiedTokenCache;
+  /** Its decryption keys as parsed from its secret's text, kept while the text stays the same. */
+  decryption?: { readonly text: string; readonly keys: DecryptionKeys };
 }
 
 interface CompiledRoute {
@@ -103,8 +112,10 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
   async function verifyForRoute(
     token: string,
     route: CompiledRoute,
-    io: ResolverIo,
+    io: RequestIo,
     decision: Decision,
+    /** `false` for the token inside an encrypted one: not from the header, and not unwrapped again. */
+    outer = true,
   ): Promise<AuthResult> {
     const nowMs = now();
     for (const issuer of route.issuers) {
@@ -115,7 +126,14 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
         return result(issuer, cached, token);
       }
     }
-    const shape = shapeOf(token);
+    let shape: TokenShape;
+    try {
+      shape = outer ? shapeOf(token) : parseTokenShape(token);
+    } catch (error) {
+      // Only a token that is not a JWS is looked at again: the signed path pays nothing for this.
+      if (outer && looksLikeJwe(token)) return verifyEncrypted(token, route, io, decision);
+      throw error;
+    }
     // Chosen by the unverified `iss` among the route's issuers only: nothing is fetched for any other.
     const issuer = route.issuers.find((candidate) => candidate.config.issuer === shape.claims.iss);
     if (!issuer) throw new VerifierError('wrong_issuer');
@@ -135,6 +153,33 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
     // A set that changed during verification may no longer hold the key that verified it.
     if (versionBefore === undefined || versionBefore === versionAfter) tokenCache.set(token, claims, versionAfter);
     return result(issuer, claims, token);
+  }
+
+  /**
+   * A nested JWT (a JWE around a JWS): decrypted with the keys of a route issuer that accepts
+   * encrypted tokens, then verified as a plain token by that issuer only. The header is checked
+   * before any key is touched; a JWE inside the JWE is refused.
+   */
+  async function verifyEncrypted(
+    token: string,
+    route: CompiledRoute,
+    io: RequestIo,
+    decision: Decision,
+  ): Promise<AuthResult> {
+    const decrypting = route.issuers.filter((issuer) => issuer.config.decryptionKeys !== undefined);
+    if (decrypting.length === 0) throw new VerifierError('encrypted_token_not_accepted');
+    const { alg, kid } = checkJweHeader(parseJweHeader(token));
+    for (const issuer of decrypting) {
+      let inner: string;
+      try {
+        inner = await decryptionKeysOf(issuer, io).decrypt(token, alg, kid);
+      } catch (error) {
+        if (error instanceof VerifierError && error.code === 'decryption_failed') continue;
+        throw error;
+      }
+      return verifyForRoute(inner, { ...route, issuers: [issuer] }, io, decision, false);
+    }
+    throw new VerifierError('decryption_failed');
   }
 
   return {
@@ -161,6 +206,15 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
       await Promise.all([...runtimes.values()].map(({ resolver }) => resolver.refresh(io)));
     },
   };
+}
+
+/** The issuer's decryption keys from its Worker secret; a secret that is missing or not a JWKS of private keys is the deployment's error. */
+function decryptionKeysOf(issuer: IssuerRuntime, io: RequestIo): DecryptionKeys {
+  const name = issuer.config.decryptionKeys as string;
+  const text = io.secret?.(name);
+  if (text === undefined) throw new ConfigError(name, 'is not set: the Worker secret named by decryption_keys');
+  if (issuer.decryption?.text !== text) issuer.decryption = { text, keys: parseDecryptionKeys(name, text) };
+  return issuer.decryption.keys;
 }
 
 function issuerRuntime(

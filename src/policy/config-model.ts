@@ -21,6 +21,11 @@ export interface IssuerConfig {
   readonly tokenTypes: readonly string[] | undefined;
   /** Claim paths every token must carry. */
   readonly requiredClaims: readonly string[];
+  /**
+   * Name of the Worker secret holding a JWKS of private keys that decrypt this issuer's encrypted
+   * tokens (a JWE around a JWS); `undefined`: encrypted tokens are refused.
+   */
+  readonly decryptionKeys: string | undefined;
 }
 
 export type Access = 'public' | 'optional' | 'required';

@@ -55,6 +55,7 @@ export function parseFlatVariables(vars: Vars): Config {
     ),
     tokenTypes: undefined,
     requiredClaims: [],
+    decryptionKeys: secretName(vars, 'DECRYPTION_KEYS'),
   };
   const requiredScopes = parseScopes('REQUIRED_SCOPES', list(optional(vars, 'REQUIRED_SCOPES') ?? '', ' '));
   const resource = optional(vars, 'RESOURCE');
@@ -91,6 +92,15 @@ export function parseFlatVariables(vars: Vars): Config {
         ? undefined
         : parseResource('RESOURCE', resource, [issuer], requiredScopes.length > 0 ? requiredScopes : undefined),
   };
+}
+
+/** A variable that names a Worker secret (its value never sits in a variable). */
+function secretName(vars: Vars, name: FlatName): string | undefined {
+  const value = optional(vars, name);
+  if (value !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
+    throw new ConfigError(name, 'must be the name of a Worker secret');
+  }
+  return value;
 }
 
 function optional(vars: Vars, name: FlatName): string | undefined {

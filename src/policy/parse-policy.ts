@@ -109,6 +109,7 @@ function compileIssuer(id: string, issuer: PolicyIssuer): IssuerConfig {
     jwksRefreshCooldownSeconds: issuer.jwks_refresh_cooldown_seconds ?? DEFAULT_JWKS_REFRESH_COOLDOWN_SECONDS,
     tokenTypes: issuer.token_types?.map(normalizeTokenType),
     requiredClaims: issuer.required_claims ?? [],
+    decryptionKeys: issuer.decryption_keys,
   };
 }
 

@@ -72,6 +72,12 @@ const issuer = v.strictObject({
     ),
   ),
   required_claims: v.optional(v.pipe(v.array(claimPath), v.description('Claims every token must carry.'))),
+  decryption_keys: v.optional(
+    bindingName(
+      'must be the name of a Worker secret',
+      "Name of the Worker secret holding a JWKS of private keys that decrypt this issuer's encrypted tokens (nested JWE). Absent: encrypted tokens are refused.",
+    ),
+  ),
 });
 
 const claimRule = v.union(

@@ -34,7 +34,8 @@ describe('token structure', () => {
     ['one segment', () => h(), 'malformed_token'],
     ['two segments', () => `${h()}.${p()}`, 'malformed_token'],
     ['four segments', () => `${valid}.${s()}`, 'malformed_token'],
-    ['a five-part JWE', () => `${h()}.${p()}.${s()}.${s()}.${s()}`, 'malformed_token'],
+    // Five parts is the form of an encrypted token: refused, since no issuer here has decryption keys.
+    ['a five-part JWE', () => `${h()}.${p()}.${s()}.${s()}.${s()}`, 'encrypted_token_not_accepted'],
     ['an empty header segment', () => `.${p()}.${s()}`, 'malformed_token'],
     ['an empty payload segment', () => `${h()}..${s()}`, 'malformed_token'],
     ['an empty signature segment', () => `${h()}.${p()}.`, 'malformed_token'],
