@@ -118,6 +118,22 @@ export const RSA_MAX_MODULUS_BITS = 8192;
  */
 export const MAX_KIDLESS_CANDIDATE_KEYS = 3;
 
+/** How old a DPoP proof's `iat` may be (RFC 9449 §11.1); its `jti` is remembered this long. */
+export const DPOP_PROOF_MAX_AGE_SECONDS = 60;
+
+/** How far in the future a DPoP proof's `iat` may be: the client's clock may run a little ahead. */
+export const DPOP_PROOF_MAX_FUTURE_SECONDS = 5;
+
+/** A DPoP proof is a small JWT; anything larger is refused before it is parsed. */
+export const DPOP_PROOF_MAX_LENGTH_BYTES = 8 * 1024;
+
+/**
+ * DPoP proof ids remembered per isolate for replay detection (without the DPOP_REPLAY Durable
+ * Object). At about 100 bytes each this is about 1 MB; past it the oldest are dropped, which only
+ * shortens how long an old proof is remembered, never lets a fresh one through twice in a row.
+ */
+export const DPOP_REPLAY_CACHE_MAX_ENTRIES = 10_000;
+
 /** Access tokens are a few KB; anything larger is refused before any parsing. */
 export const MAX_TOKEN_LENGTH_BYTES = 16 * 1024;
 

@@ -41,6 +41,8 @@ export interface Env {
    * tokens (a JWE around the JWS). Absent: encrypted tokens are refused.
    */
   DECRYPTION_KEYS?: string;
+  /** Optional. DPoP (RFC 9449): `off` (Bearer only), `allowed` (Bearer or DPoP) or `required`. Default `off`. */
+  DPOP?: string;
   /** Optional. This API's resource identifier (RFC 9728): publishes its protected-resource metadata. */
   RESOURCE?: string;
   /** Optional. Realm in the `WWW-Authenticate` challenge. Default `api`. */
@@ -75,6 +77,7 @@ export const FLAT_VARIABLES = [
   'PUBLIC_PATHS',
   'RESOURCE',
   'DECRYPTION_KEYS',
+  'DPOP',
 ] as const satisfies readonly (keyof Env)[];
 
 /** The one list of variables the config reads; secrets and other bindings never shape it. */

@@ -3,7 +3,8 @@
  * response. The table is the public contract: tests and callers branch on `code`.
  */
 
-type OAuthError = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+/** RFC 6750 §3.1 errors, and RFC 9449 §7.1's for DPoP proofs. */
+type OAuthError = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof';
 
 interface ErrorSpec {
   readonly status: number;
@@ -73,6 +74,25 @@ export const ERROR_SPECS = {
     challenge: true,
     description: 'token could not be decrypted',
   },
+  invalid_dpop_proof: {
+    status: 401,
+    oauthError: 'invalid_dpop_proof',
+    challenge: true,
+    description: 'DPoP proof invalid',
+  },
+  dpop_key_mismatch: {
+    status: 401,
+    oauthError: 'invalid_token',
+    challenge: true,
+    description: 'token is not bound to the DPoP proof key',
+  },
+  dpop_bound_token: {
+    status: 401,
+    oauthError: 'invalid_token',
+    challenge: true,
+    description: 'token is bound to a DPoP key and needs its proof',
+  },
+  dpop_required: { status: 401, challenge: true, description: 'DPoP authentication required' },
   certificate_mismatch: {
     status: 401,
     oauthError: 'invalid_token',
@@ -109,12 +129,24 @@ export const ERROR_SPECS = {
 
 export type ErrorCode = keyof typeof ERROR_SPECS;
 
+/** What a refusal on a route that accepts DPoP tells the client (RFC 9449 §7.1). */
+export interface DpopChallenge {
+  /** The `algs` parameter: the proof algorithms accepted. */
+  readonly algs: readonly string[];
+  /** Whether Bearer is accepted too (a Bearer challenge comes first). */
+  readonly bearer: boolean;
+  /** The scheme the refused request used: its challenge carries the error. */
+  readonly scheme: 'bearer' | 'dpop' | undefined;
+}
+
 export class VerifierError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
 
   /** `detail` is for logs and problem bodies only when it comes from our own config, never from the token. */
   readonly detail: string | undefined;
+  /** Set on a route that accepts DPoP: which challenges the refusal carries (RFC 9449 §7.1). */
+  dpop?: DpopChallenge;
 
   constructor(code: ErrorCode, detail?: string, options?: ErrorOptions) {
     super(detail ? `${ERROR_SPECS[code].description}: ${detail}` : ERROR_SPECS[code].description, options);

@@ -37,6 +37,8 @@ describe('configuration', () => {
       jwksRefreshCooldownSeconds: 30,
       tokenTypes: undefined,
       requiredClaims: [],
+      decryptionKeys: undefined,
+      dpop: 'off',
     };
     expect(config.issuers).toEqual([issuer]);
     expect(config.routes).toEqual([

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { extractBearerToken, isB64token } from '../src/auth/extract-token.ts';
+import { extractCredentials, isB64token } from '../src/auth/extract-token.ts';
 import { VerifierError } from '../src/errors.ts';
 
 /** The header parse, then the b64token grammar the verifier applies to a token that failed. */
 function codeOf(header: string | null): string {
   try {
-    return isB64token(extractBearerToken(header)) ? 'ok' : 'malformed_authorization';
+    return isB64token(extractCredentials(header).token) ? 'ok' : 'malformed_authorization';
   } catch (error) {
     return (error as VerifierError).code;
   }
@@ -13,15 +13,21 @@ function codeOf(header: string | null): string {
 
 describe('Authorization header parsing (RFC 6750 §2.1)', () => {
   it('returns the token of a Bearer header, with the scheme in any case', () => {
-    expect(extractBearerToken('Bearer abc.def-ghi_jkl~+/==')).toBe('abc.def-ghi_jkl~+/==');
-    expect(extractBearerToken('bearer a.b.c')).toBe('a.b.c');
-    expect(extractBearerToken('BEARER   a.b.c')).toBe('a.b.c');
+    expect(extractCredentials('Bearer abc.def-ghi_jkl~+/==').token).toBe('abc.def-ghi_jkl~+/==');
+    expect(extractCredentials('bearer a.b.c').token).toBe('a.b.c');
+    expect(extractCredentials('BEARER   a.b.c').token).toBe('a.b.c');
+  });
+
+  it('reads a DPoP header (RFC 9449 §7.1) with its scheme, in any case; two values are still malformed', () => {
+    expect(extractCredentials('DPoP a.b.c')).toEqual({ scheme: 'dpop', token: 'a.b.c' });
+    expect(extractCredentials('dpop a.b.c')).toEqual({ scheme: 'dpop', token: 'a.b.c' });
+    expect(extractCredentials('Bearer a.b.c')).toEqual({ scheme: 'bearer', token: 'a.b.c' });
+    expect(() => extractCredentials('Basic eA==, DPoP a.b.c')).toThrow('malformed');
   });
 
   it.each([
     [null, 'missing_token'],
     ['Basic dXNlcjpwYXNz', 'unsupported_scheme'],
-    ['DPoP a.b.c', 'unsupported_scheme'],
     ['Bearer', 'malformed_authorization'],
     ['Bearer ', 'malformed_authorization'],
     ['', 'malformed_authorization'],
@@ -40,6 +46,6 @@ describe('Authorization header parsing (RFC 6750 §2.1)', () => {
   });
 
   it('throws VerifierError only', () => {
-    expect(() => extractBearerToken('Bearer')).toThrow(VerifierError);
+    expect(() => extractCredentials('Bearer').token).toThrow(VerifierError);
   });
 });

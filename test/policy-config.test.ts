@@ -94,6 +94,7 @@ describe('a full policy', () => {
       tokenTypes: ['at+jwt', 'jwt'],
       requiredClaims: ['sub', 'tenant.id'],
       decryptionKeys: 'CORP_DECRYPTION_KEYS',
+      dpop: 'off',
     };
     const partner = {
       id: 'partner',
@@ -108,6 +109,7 @@ describe('a full policy', () => {
       tokenTypes: undefined,
       requiredClaims: [],
       decryptionKeys: undefined,
+      dpop: 'off',
     };
     expect(config).toStrictEqual({
       issuers: [corp, partner],
@@ -122,6 +124,7 @@ describe('a full policy', () => {
           origin: undefined,
           originService: undefined,
           originTimeoutMs: undefined,
+          dpop: undefined,
         },
         {
           path: { prefix: '/admin/' },
@@ -137,6 +140,7 @@ describe('a full policy', () => {
           origin: 'https://admin.origin.example/base',
           originService: undefined,
           originTimeoutMs: undefined,
+          dpop: undefined,
         },
         {
           path: { prefix: '/' },
@@ -148,6 +152,7 @@ describe('a full policy', () => {
           origin: undefined,
           originService: undefined,
           originTimeoutMs: undefined,
+          dpop: undefined,
         },
       ],
       origin: 'https://origin.example',
@@ -191,6 +196,7 @@ describe('a full policy', () => {
         tokenTypes: undefined,
         requiredClaims: [],
         decryptionKeys: undefined,
+        dpop: 'off',
       },
     ]);
     // One issuer: a route that names none trusts it.

@@ -106,7 +106,7 @@ describe('bindings this verifier cannot check', () => {
   it('refuses a DPoP-bound token (cnf.jkt) presented as a Bearer token (RFC 9449 §7.1)', async () => {
     const { issuer, gateway } = await setUp();
     const token = await issuer.mint({ at: gateway.nowSeconds, claims: { cnf: { jkt: 'A'.repeat(43) } } });
-    expect(await outcome(gateway, over(undefined, token))).toBe('unsupported_binding');
+    expect(await outcome(gateway, over(undefined, token))).toBe('dpop_bound_token');
   });
 
   it('refuses any other confirmation method, even beside a certificate thumbprint that matches', async () => {
@@ -116,7 +116,7 @@ describe('bindings this verifier cannot check', () => {
       { jwk: { kty: 'EC' } },
       { kid: 'k1' },
       { jku: 'https://x' },
-      { 'x5t#S256': cert.thumbprint, jkt: 'x' },
+      { 'x5t#S256': cert.thumbprint, kid: 'k1' },
     ]) {
       const token = await issuer.mint({ at: gateway.nowSeconds, claims: { cnf } });
       expect(await outcome(gateway, over(connection, token))).toBe('unsupported_binding');

@@ -7,22 +7,30 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 /** RFC 9110 §5.6.2 token characters, for the auth-scheme. */
 const SCHEME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+/** The credentials of an `Authorization` header: the token, and the scheme it came under. */
+export interface Credentials {
+  readonly scheme: 'bearer' | 'dpop';
+  readonly token: string;
+}
+
 /**
- * Reads the bearer credentials from an `Authorization` header value (`null` when absent); their
- * grammar is checked by `isB64token` (see there for why not here).
- * The scheme is case-insensitive (RFC 9110 §11.1). `Headers` joins repeated headers with
- * ", ", and a b64token can hold neither a comma nor a space, so two values are caught here too.
+ * Reads the credentials from an `Authorization` header value (`null` when absent): `Bearer`
+ * (RFC 6750) or `DPoP` (RFC 9449 §7.1), whose token grammar is the same; checked by
+ * `isB64token` (see there for why not here). The scheme is case-insensitive (RFC 9110 §11.1).
+ * `Headers` joins repeated headers with ", ", and a b64token can hold neither a comma nor a
+ * space, so two values are caught here too.
  */
-export function extractBearerToken(authorization: string | null): string {
+export function extractCredentials(authorization: string | null): Credentials {
   if (authorization === null) throw new VerifierError('missing_token');
   // Refuse an oversized header before any regex runs over it.
   if (authorization.length > MAX_TOKEN_LENGTH_BYTES + 64) throw new VerifierError('token_too_large');
   const value = authorization.trim();
   const space = value.indexOf(' ');
-  const scheme = space < 0 ? value : value.slice(0, space);
-  if (!SCHEME.test(scheme)) throw new VerifierError('malformed_authorization');
-  if (scheme.toLowerCase() !== 'bearer') {
-    if (/,\s*bearer\b/i.test(value)) throw new VerifierError('malformed_authorization');
+  const name = space < 0 ? value : value.slice(0, space);
+  if (!SCHEME.test(name)) throw new VerifierError('malformed_authorization');
+  const lower = name.toLowerCase();
+  if (lower !== 'bearer' && lower !== 'dpop') {
+    if (/,\s*(?:bearer|dpop)\b/i.test(value)) throw new VerifierError('malformed_authorization');
     throw new VerifierError('unsupported_scheme');
   }
   let start = space;
@@ -30,7 +38,7 @@ export function extractBearerToken(authorization: string | null): string {
   const credentials = start < 0 ? '' : value.slice(start);
   if (credentials.length === 0) throw new VerifierError('malformed_authorization');
   if (credentials.length > MAX_TOKEN_LENGTH_BYTES) throw new VerifierError('token_too_large');
-  return credentials;
+  return { scheme: lower, token: credentials };
 }
 
 /**

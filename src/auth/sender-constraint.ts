@@ -3,7 +3,7 @@ import { base64urlToBytes } from '../encoding/base64url.ts';
 import { VerifierError } from '../errors.ts';
 
 /** The confirmation methods (RFC 7800 §3.1 `cnf` members) this verifier can check. */
-const CHECKED_CONFIRMATIONS = new Set(['x5t#S256']);
+const CHECKED_CONFIRMATIONS = new Set(['x5t#S256', 'jkt']);
 
 /** What Cloudflare says of the connection's client certificate (`request.cf.tlsClientAuth`), as far as it is read here. */
 interface ClientCertificate {
@@ -15,13 +15,19 @@ interface ClientCertificate {
 /**
  * A token bound to its sender is good only from that sender (RFC 7800 `cnf`). RFC 8705 §3: a
  * certificate-bound token (`cnf["x5t#S256"]`) needs a client certificate that Cloudflare verified
- * on this connection, not revoked, whose SHA-256 fingerprint is that thumbprint. A binding this
- * verifier cannot check (a DPoP `jkt`, RFC 9449 §6; `jwk`, `kid`, `jku`, `jwe`) is refused: taken
- * as a bearer token, the binding the issuer asked for would be lost. Runs on every request, the
- * verified-token cache's too: the token may be the same, the connection is not.
+ * on this connection, not revoked, whose SHA-256 fingerprint is that thumbprint. RFC 9449 §7.1: a
+ * DPoP-bound token (`cnf.jkt`) needs the DPoP proof of that key (`dpopJkt`, proven already), and
+ * a proof needs a token bound to its key. A binding this verifier cannot check (`jwk`, `kid`,
+ * `jku`, `jwe`) is refused: taken as a bearer token, the binding the issuer asked for would be
+ * lost. Runs on every request, the verified-token cache's too: the token may be the same, the
+ * connection is not.
  */
-export function checkSenderConstraint(claims: JWTPayload, request: Request): void {
+export function checkSenderConstraint(claims: JWTPayload, request: Request, dpopJkt?: string): void {
   const cnf = claims.cnf;
+  // RFC 9449 §7.1: a DPoP proof is for a DPoP-bound token, and proves that token's key only.
+  if (dpopJkt !== undefined && (cnf as { jkt?: unknown } | undefined)?.jkt !== dpopJkt) {
+    throw new VerifierError('dpop_key_mismatch');
+  }
   if (cnf === undefined) return;
   if (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf)) {
     throw new VerifierError('invalid_claims', 'cnf is not an object');
@@ -29,8 +35,10 @@ export function checkSenderConstraint(claims: JWTPayload, request: Request): voi
   const members = Object.keys(cnf);
   const unchecked = members.find((member) => !CHECKED_CONFIRMATIONS.has(member));
   if (unchecked !== undefined) throw new VerifierError('unsupported_binding', `cnf.${unchecked}`);
-  if (members.length === 0) return;
-  const thumbprint = (cnf as Record<string, unknown>)['x5t#S256'];
+  const confirmation = cnf as Record<string, unknown>;
+  if ('jkt' in confirmation && dpopJkt === undefined) throw new VerifierError('dpop_bound_token');
+  if (!('x5t#S256' in confirmation)) return;
+  const thumbprint = confirmation['x5t#S256'];
   const certificate = clientCertificate(request);
   if (certificate?.certVerified !== 'SUCCESS' || certificate.certRevoked === '1') {
     throw new VerifierError('certificate_mismatch', 'no verified client certificate');

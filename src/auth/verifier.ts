@@ -1,7 +1,7 @@
 import type { JWTPayload } from 'jose';
 import type { Config, IssuerConfig, RouteConfig } from '../config.ts';
-import { VERIFIED_TOKEN_CACHE_MAX_ENTRIES } from '../constants.ts';
-import { ConfigError, VerifierError } from '../errors.ts';
+import { DPOP_REPLAY_CACHE_MAX_ENTRIES, VERIFIED_TOKEN_CACHE_MAX_ENTRIES } from '../constants.ts';
+import { ConfigError, type DpopChallenge, VerifierError } from '../errors.ts';
 import type { ChallengeContext } from '../http/challenge.ts';
 import { systemClock } from '../jwks/clock.ts';
 import { createJwksResolver, type JwksResolver, type ResolverIo } from '../jwks/resolver.ts';
@@ -10,7 +10,9 @@ import { type Decision, newDecision, routeLabel } from '../observe/decision.ts';
 import { isCorsPreflight, routeMatches, routingMethod } from '../policy/route-policy.ts';
 import { authorize, challengeScope } from './authorize.ts';
 import { checkJweHeader, type DecryptionKeys, parseDecryptionKeys } from './decrypt-token.ts';
-import { extractBearerToken, isB64token } from './extract-token.ts';
+import { type ProvenKey, verifyDpopProof } from './dpop-proof.ts';
+import { createReplayCache } from './dpop-replay.ts';
+import { type Credentials, extractCredentials, isB64token } from './extract-token.ts';
 import { checkSenderConstraint } from './sender-constraint.ts';
 import { createVerifiedTokenCache, type VerifiedTokenCache } from './token-cache.ts';
 import { looksLikeJwe, parseJweHeader, parseTokenShape, type TokenShape } from './token-shape.ts';
@@ -86,6 +88,19 @@ interface CompiledRoute {
   readonly issuers: readonly IssuerRuntime[];
   /** The `scope` its 403 challenge names. */
   readonly scope: string;
+  /** What its refusals say of DPoP; `undefined` when none of its issuers accepts DPoP here. */
+  readonly dpop: Omit<DpopChallenge, 'scheme'> | undefined;
+}
+
+/** A route accepts DPoP when one of its issuers does there; it accepts Bearer unless all of them require DPoP. */
+function dpopChallengeOf(route: RouteConfig): Omit<DpopChallenge, 'scheme'> | undefined {
+  const modes = route.issuers.map((issuer) => ({ issuer, mode: route.dpop ?? issuer.dpop }));
+  const accepting = modes.filter(({ mode }) => mode !== 'off');
+  if (accepting.length === 0) return undefined;
+  return {
+    algs: [...new Set(accepting.flatMap(({ issuer }) => issuer.algorithms))],
+    bearer: modes.some(({ mode }) => mode !== 'required'),
+  };
 }
 
 /** Built once per isolate: the resolvers it holds are the in-memory key cache. */
@@ -100,7 +115,9 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
     issuers: route.issuers.map((issuer) => runtimes.get(issuer) as IssuerRuntime),
     scope: challengeScope(route),
     label: routeLabel(route),
+    dpop: dpopChallengeOf(route),
   }));
+  const replays = createReplayCache(DPOP_REPLAY_CACHE_MAX_ENTRIES);
 
   function matchRoute(request: Request, pathname: string): CompiledRoute {
     const method = routingMethod(request);
@@ -156,6 +173,41 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
   }
 
   /**
+   * The token, verified; then the proof its scheme asks for: a DPoP proof of the key it is bound
+   * to (RFC 9449 §7.1), once only; or, under `required`, refused as a Bearer token. Then its
+   * `cnf` binding. Checked on every request, whether the token came from the cache or not.
+   */
+  async function verifyCredentials(
+    request: Request,
+    url: URL,
+    { scheme, token }: Credentials,
+    route: CompiledRoute,
+    io: RequestIo,
+    decision: Decision,
+  ): Promise<AuthResult> {
+    if (scheme === 'dpop' && !route.dpop) throw new VerifierError('unsupported_scheme');
+    const auth = await verifyForRoute(token, route, io, decision);
+    const issuer = route.issuers.find((candidate) => candidate.config.id === auth.issuerId) as IssuerRuntime;
+    const mode = route.config.dpop ?? issuer.config.dpop;
+    let proven: ProvenKey | undefined;
+    if (scheme === 'dpop') {
+      if (mode === 'off') throw new VerifierError('unsupported_scheme');
+      proven = await verifyDpopProof(request.headers.get('dpop'), {
+        method: request.method,
+        url,
+        accessToken: token,
+        algorithms: issuer.config.algorithms,
+        now: now(),
+      });
+      if (!replays.firstUse(proven.jkt, proven.jti, now())) throw new VerifierError('invalid_dpop_proof', 'replayed');
+    } else if (mode === 'required') {
+      throw new VerifierError('dpop_required');
+    }
+    checkSenderConstraint(auth.claims, request, proven?.jkt);
+    return auth;
+  }
+
+  /**
    * A nested JWT (a JWE around a JWS): decrypted with the keys of a route issuer that accepts
    * encrypted tokens, then verified as a plain token by that issuer only. The header is checked
    * before any key is touched; a JWE inside the JWE is refused.
@@ -194,13 +246,20 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
       if (authorization === null && route.config.access === 'optional') {
         return { route: route.config, auth: null, decision };
       }
-      const token = extractBearerToken(authorization);
-      // RFC 6750 §2: a client must not send the token in more than one way; the query form is not accepted.
-      if (url.search && url.searchParams.has('access_token')) throw new VerifierError('malformed_authorization');
-      const auth = await verifyForRoute(token, route, io, decision);
-      checkSenderConstraint(auth.claims, request);
-      authorize(auth.claims, route.config, route.scope);
-      return { route: route.config, auth, decision };
+      let scheme: Credentials['scheme'] | undefined;
+      try {
+        const credentials = extractCredentials(authorization);
+        scheme = credentials.scheme;
+        // RFC 6750 §2: a client must not send the token in more than one way; the query form is not accepted.
+        if (url.search && url.searchParams.has('access_token')) throw new VerifierError('malformed_authorization');
+        const auth = await verifyCredentials(request, url, credentials, route, io, decision);
+        authorize(auth.claims, route.config, route.scope);
+        return { route: route.config, auth, decision };
+      } catch (error) {
+        // On a route that accepts DPoP, every refusal names both schemes (RFC 9449 §7.1).
+        if (route.dpop && error instanceof VerifierError) error.dpop = { ...route.dpop, scheme };
+        throw error;
+      }
     },
     async refreshKeys(io) {
       await Promise.all([...runtimes.values()].map(({ resolver }) => resolver.refresh(io)));

@@ -25,6 +25,18 @@ export function buildChallenge({ realm, error, errorDescription, scope, resource
   return `Bearer ${params.join(', ')}`;
 }
 
+/** An RFC 9449 §7.1 DPoP challenge: the accepted proof algorithms, and the error when there is one. */
+export function buildDpopChallenge(
+  algs: readonly string[],
+  { realm, error, errorDescription, resourceMetadata }: ChallengeParams,
+): string {
+  const params = [`realm=${quote(realm)}`, `algs=${quote(algs.join(' '))}`];
+  if (error) params.push(`error=${quote(error)}`);
+  if (error && errorDescription) params.push(`error_description=${quote(errorDescription)}`);
+  if (resourceMetadata) params.push(`resource_metadata=${quote(resourceMetadata)}`);
+  return `DPoP ${params.join(', ')}`;
+}
+
 function quote(value: string): string {
   return `"${value.replace(/[\\"]/g, '\\$&').replace(/[^\x20-\x7E]/g, '')}"`;
 }

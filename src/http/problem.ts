@@ -1,6 +1,6 @@
 import { JWKS_UNAVAILABLE_RETRY_AFTER_SECONDS } from '../constants.ts';
 import { ERROR_SPECS, InsufficientScopeError, VerifierError } from '../errors.ts';
-import { buildChallenge, type ChallengeContext } from './challenge.ts';
+import { buildChallenge, buildDpopChallenge, type ChallengeContext } from './challenge.ts';
 
 /**
  * The one place an error becomes a response: status, RFC 6750 challenge and an RFC 9457
@@ -15,17 +15,23 @@ export function errorResponse(error: unknown, challenge: ChallengeContext): Resp
     'cache-control': 'no-store',
   });
   if (spec.challenge) {
-    headers.set(
-      'www-authenticate',
-      buildChallenge({
-        ...challenge,
-        // RFC 9728 §5.1 names the metadata in 401 and 403 challenges.
-        resourceMetadata: spec.status === 401 || spec.status === 403 ? challenge.resourceMetadata : undefined,
-        error: oauthError,
-        errorDescription: spec.description,
-        scope: failure instanceof InsufficientScopeError ? failure.requiredScope : undefined,
-      }),
-    );
+    const params = {
+      ...challenge,
+      // RFC 9728 §5.1 names the metadata in 401 and 403 challenges.
+      resourceMetadata: spec.status === 401 || spec.status === 403 ? challenge.resourceMetadata : undefined,
+      error: oauthError,
+      errorDescription: spec.description,
+      scope: failure instanceof InsufficientScopeError ? failure.requiredScope : undefined,
+    };
+    const { dpop } = failure;
+    if (!dpop) headers.set('www-authenticate', buildChallenge(params));
+    else {
+      // RFC 9449 §7.1: a challenge per accepted scheme; the error goes with the scheme the request used.
+      const quiet = { ...params, error: undefined, scope: undefined };
+      const forDpop = dpop.scheme === 'dpop' || failure.code === 'dpop_required' || oauthError === 'invalid_dpop_proof';
+      if (dpop.bearer) headers.append('www-authenticate', buildChallenge(forDpop ? quiet : params));
+      headers.append('www-authenticate', buildDpopChallenge(dpop.algs, forDpop ? params : quiet));
+    }
   }
   if (failure.code === 'jwks_unavailable') headers.set('retry-after', String(JWKS_UNAVAILABLE_RETRY_AFTER_SECONDS));
   // RFC 9110 §15.5.6: a 405 lists the methods the resource allows (only the metadata document answers 405).

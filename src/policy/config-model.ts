@@ -26,7 +26,12 @@ export interface IssuerConfig {
    * tokens (a JWE around a JWS); `undefined`: encrypted tokens are refused.
    */
   readonly decryptionKeys: string | undefined;
+  /** DPoP (RFC 9449) for this issuer's tokens; a route may override it. */
+  readonly dpop: DpopMode;
 }
+
+/** `off`: Bearer only; `allowed`: Bearer or DPoP; `required`: DPoP only. */
+export type DpopMode = 'off' | 'allowed' | 'required';
 
 export type Access = 'public' | 'optional' | 'required';
 
@@ -54,6 +59,8 @@ export interface RouteConfig {
   readonly originService: string | undefined;
   /** Milliseconds to wait for this route's origin's response headers; `undefined`: the config's. */
   readonly originTimeoutMs: number | undefined;
+  /** DPoP on this route, over each issuer's own; `undefined`: the issuer's. */
+  readonly dpop: DpopMode | undefined;
 }
 
 export interface HeaderMapping {

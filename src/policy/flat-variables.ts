@@ -11,7 +11,7 @@ import {
 } from '../constants.ts';
 import { ORIGIN_SERVICE_BINDING, type Vars } from '../env.ts';
 import { ConfigError } from '../errors.ts';
-import type { Config, IssuerConfig, RouteConfig } from './config-model.ts';
+import type { Config, DpopMode, IssuerConfig, RouteConfig } from './config-model.ts';
 import { parsePathPattern } from './path-pattern.ts';
 import { parseResource } from './resource.ts';
 import { keySourceUrl, parseAlgorithms, parseOrigin, parseRealm, parseScopes, wholeSeconds } from './values.ts';
@@ -56,6 +56,7 @@ export function parseFlatVariables(vars: Vars): Config {
     tokenTypes: undefined,
     requiredClaims: [],
     decryptionKeys: secretName(vars, 'DECRYPTION_KEYS'),
+    dpop: dpopMode(vars),
   };
   const requiredScopes = parseScopes('REQUIRED_SCOPES', list(optional(vars, 'REQUIRED_SCOPES') ?? '', ' '));
   const resource = optional(vars, 'RESOURCE');
@@ -76,6 +77,7 @@ export function parseFlatVariables(vars: Vars): Config {
         origin: undefined,
         originService: undefined,
         originTimeoutMs: undefined,
+        dpop: undefined,
       },
     ],
     origin: origin === undefined ? undefined : parseOrigin('ORIGIN', origin),
@@ -92,6 +94,14 @@ export function parseFlatVariables(vars: Vars): Config {
         ? undefined
         : parseResource('RESOURCE', resource, [issuer], requiredScopes.length > 0 ? requiredScopes : undefined),
   };
+}
+
+function dpopMode(vars: Vars): DpopMode {
+  const value = optional(vars, 'DPOP') ?? 'off';
+  if (value !== 'off' && value !== 'allowed' && value !== 'required') {
+    throw new ConfigError('DPOP', 'must be off, allowed or required');
+  }
+  return value;
 }
 
 /** A variable that names a Worker secret (its value never sits in a variable). */
@@ -145,6 +155,7 @@ function parsePublicPaths(text: string | undefined): RouteConfig[] {
       origin: undefined,
       originService: undefined,
       originTimeoutMs: undefined,
+      dpop: undefined,
     };
   });
 }

@@ -110,6 +110,7 @@ function compileIssuer(id: string, issuer: PolicyIssuer): IssuerConfig {
     tokenTypes: issuer.token_types?.map(normalizeTokenType),
     requiredClaims: issuer.required_claims ?? [],
     decryptionKeys: issuer.decryption_keys,
+    dpop: issuer.dpop ?? 'off',
   };
 }
 
@@ -133,6 +134,7 @@ function compileRoute(route: PolicyRoute, at: string, issuers: ReadonlyMap<strin
     origin: route.origin === undefined ? undefined : parseOrigin(`${at}.origin`, route.origin),
     originService,
     originTimeoutMs: route.origin_timeout_seconds === undefined ? undefined : route.origin_timeout_seconds * 1000,
+    dpop: route.dpop,
   };
 }
 

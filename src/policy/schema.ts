@@ -36,6 +36,10 @@ const claimPath = v.pipe(
 const bindingName = (problem: string, meaning: string) =>
   v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, problem), v.description(meaning));
 const originService = (meaning: string) => v.optional(bindingName('must be the name of a service binding', meaning));
+const dpopMode = (meaning: string) =>
+  v.optional(
+    v.pipe(v.picklist(['off', 'allowed', 'required'], 'must be off, allowed or required'), v.description(meaning)),
+  );
 const claimValue = v.union([v.string(), v.number(), v.boolean()], 'must be a string, number or boolean');
 
 const issuer = v.strictObject({
@@ -72,6 +76,9 @@ const issuer = v.strictObject({
     ),
   ),
   required_claims: v.optional(v.pipe(v.array(claimPath), v.description('Claims every token must carry.'))),
+  dpop: dpopMode(
+    "DPoP (RFC 9449) for this issuer's tokens: off (Bearer only), allowed (Bearer or DPoP), required (DPoP only). Default off.",
+  ),
   decryption_keys: v.optional(
     bindingName(
       'must be the name of a Worker secret',
@@ -121,6 +128,7 @@ const route = v.strictObject({
   origin: v.optional(v.pipe(text, v.description("This route's origin base URL."))),
   origin_service: originService('The service binding this route forwards through, instead of an origin URL.'),
   origin_timeout_seconds: seconds(1, MAX_ORIGIN_TIMEOUT_SECONDS, "Seconds to wait for this route's origin's headers."),
+  dpop: dpopMode("DPoP on this route, over each issuer's own setting."),
 });
 
 const headerSource = v.union(

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { extractBearerToken, isB64token } from '../../src/auth/extract-token.ts';
+import { extractCredentials, isB64token } from '../../src/auth/extract-token.ts';
 import { parseTokenShape } from '../../src/auth/token-shape.ts';
 import { ERROR_SPECS, VerifierError } from '../../src/errors.ts';
 import { TestIssuer } from '../helpers/issuer.ts';
@@ -43,8 +43,8 @@ describe('fuzzing', () => {
   it('the Authorization parser returns the credentials after a Bearer scheme, or throws a VerifierError', () => {
     fc.assert(
       fc.property(headerValue, (value) => {
-        if (parseOutcome(() => extractBearerToken(value)) !== 'ok') return;
-        const credentials = extractBearerToken(value);
+        if (parseOutcome(() => extractCredentials(value).token) !== 'ok') return;
+        const credentials = extractCredentials(value).token;
         expect(credentials.length).toBeGreaterThan(0);
         expect(credentials.length).toBeLessThanOrEqual(16 * 1024);
         expect(value.trim().toLowerCase().startsWith('bearer ')).toBe(true);
