@@ -134,6 +134,12 @@ export const DPOP_PROOF_MAX_LENGTH_BYTES = 8 * 1024;
  */
 export const DPOP_REPLAY_CACHE_MAX_ENTRIES = 10_000;
 
+/** A server DPoP nonce (DPOP_NONCE_SECRET set) is good in its window and the next: 5 to 10 minutes. */
+export const DPOP_NONCE_WINDOW_MS = 5 * 60_000;
+
+/** A DPOP_REPLAY object that has not answered in this time is skipped for the isolate's own replay record. */
+export const DPOP_REPLAY_TIMEOUT_MS = 1_000;
+
 /** Access tokens are a few KB; anything larger is refused before any parsing. */
 export const MAX_TOKEN_LENGTH_BYTES = 16 * 1024;
 

@@ -59,6 +59,12 @@ export interface Env {
    * each data centre's isolates fetch from the issuer themselves.
    */
   JWKS_COORDINATOR?: DurableObjectNamespace;
+  /**
+   * Optional Durable Object namespace of the exported `DpopReplay` class: the DPoP proofs seen,
+   * for every data centre. Without it, each isolate remembers its own (a replay to another
+   * isolate goes unseen).
+   */
+  DPOP_REPLAY?: DurableObjectNamespace;
   /** Optional Workers Analytics Engine dataset: one data point per request decision. */
   AUTH_ANALYTICS?: AnalyticsEngineDataset;
 }
@@ -106,11 +112,19 @@ export const ORIGIN_SERVICE_BINDING = 'ORIGIN_SERVICE' satisfies keyof Env;
 /** The Durable Object namespace of the key sources' coordinator. */
 export const COORDINATOR_BINDING = 'JWKS_COORDINATOR' satisfies keyof Env;
 
+/** The Durable Object namespace of the network-wide DPoP replay check. */
+export const DPOP_REPLAY_BINDING = 'DPOP_REPLAY' satisfies keyof Env;
+
 /** The Durable Object class it binds, exported by the Worker's entry module (`src/index.ts`). */
 export const COORDINATOR_CLASS = 'JwksCoordinator';
 
 /** The bindings that are not variables: the config never reads them, the gateway finds them in the env per request. */
-type BindingName = 'JWKS_CACHE' | typeof ORIGIN_SERVICE_BINDING | typeof COORDINATOR_BINDING | 'AUTH_ANALYTICS';
+type BindingName =
+  | 'JWKS_CACHE'
+  | typeof ORIGIN_SERVICE_BINDING
+  | typeof COORDINATOR_BINDING
+  | typeof DPOP_REPLAY_BINDING
+  | 'AUTH_ANALYTICS';
 
 type NothingLeft<T extends never> = T;
 /** Fails to compile when `Env` gains a variable that `VARIABLES` does not list, so none is silently ignored. */

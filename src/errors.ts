@@ -4,7 +4,7 @@
  */
 
 /** RFC 6750 §3.1 errors, and RFC 9449 §7.1's for DPoP proofs. */
-type OAuthError = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof';
+type OAuthError = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof' | 'use_dpop_nonce';
 
 interface ErrorSpec {
   readonly status: number;
@@ -80,6 +80,7 @@ export const ERROR_SPECS = {
     challenge: true,
     description: 'DPoP proof invalid',
   },
+  use_dpop_nonce: { status: 401, oauthError: 'use_dpop_nonce', challenge: true, description: 'DPoP nonce required' },
   dpop_key_mismatch: {
     status: 401,
     oauthError: 'invalid_token',
@@ -147,6 +148,8 @@ export class VerifierError extends Error {
   readonly detail: string | undefined;
   /** Set on a route that accepts DPoP: which challenges the refusal carries (RFC 9449 §7.1). */
   dpop?: DpopChallenge;
+  /** With `use_dpop_nonce`: the nonce to send in `DPoP-Nonce` (RFC 9449 §9). */
+  dpopNonce?: string;
 
   constructor(code: ErrorCode, detail?: string, options?: ErrorOptions) {
     super(detail ? `${ERROR_SPECS[code].description}: ${detail}` : ERROR_SPECS[code].description, options);

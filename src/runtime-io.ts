@@ -1,7 +1,8 @@
+import { type ReplayGuard, type ReplayNamespace, sharedReplayGuard } from './auth/dpop-replay.ts';
 import type { RequestIo } from './auth/verifier.ts';
 import { type CoordinatorNamespace, coordinatorClient } from './coordinator/client.ts';
 import type { KeySetCoordinator } from './coordinator/protocol.ts';
-import { COORDINATOR_BINDING } from './env.ts';
+import { COORDINATOR_BINDING, DPOP_REPLAY_BINDING } from './env.ts';
 
 /** Anything that may hold an execution context: Hono's `Context` (whose getter throws without one) or the runtime's own. */
 export interface ExecutionContextSource {
@@ -39,6 +40,12 @@ export class WorkerIo implements RequestIo {
 
   #binding(name: string): unknown {
     return ((this.#env ?? {}) as Record<string, unknown>)[name];
+  }
+
+  /** The DPoP replay check shared by every isolate, when the Worker binds `DPOP_REPLAY`. */
+  get dpopReplay(): ReplayGuard | undefined {
+    const namespace = this.#binding(DPOP_REPLAY_BINDING) as ReplayNamespace | undefined;
+    return namespace && typeof namespace.idFromName === 'function' ? sharedReplayGuard(namespace) : undefined;
   }
 
   /** A Worker secret (or variable) of this name, when it is text. */

@@ -1,3 +1,4 @@
+import { env } from 'cloudflare:workers';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { DPOP_PROOF_MAX_AGE_SECONDS, DPOP_PROOF_MAX_FUTURE_SECONDS } from '../src/constants.ts';
@@ -223,5 +224,87 @@ describe('DPoP (RFC 9449)', () => {
     const plain = await issuer.mint({ at: gateway.nowSeconds });
     expect((await outcome(gateway, request('Bearer', plain))).code).toBe('ok');
     expect((await outcome(gateway, request('Bearer', plain, undefined, '/admin/x'))).code).toBe('dpop_required');
+  });
+});
+
+describe('DPoP replay across isolates (the DPOP_REPLAY Durable Object)', () => {
+  const replayNamespace = () => (env as unknown as Env).DPOP_REPLAY as DurableObjectNamespace;
+
+  async function twoIsolates(extra: Partial<Env>) {
+    const issuer = await TestIssuer.create(['RS256']);
+    const vars = varsFor(issuer, new TestOrigin(), { DPOP: 'allowed', ALGORITHMS: 'RS256,ES256', ...extra });
+    const [a, b] = [new ClockedGateway(vars), new ClockedGateway(vars)];
+    const key = await clientKey();
+    const token = await issuer.mint({ at: a.nowSeconds, claims: { cnf: { jkt: key.jkt } } });
+    return { a, b, key, token, once: await proof(key, token, { at: a.nowSeconds }) };
+  }
+
+  it('refuses a proof replayed to another isolate', async () => {
+    const { a, b, once, token } = await twoIsolates({ DPOP_REPLAY: replayNamespace() });
+    expect((await outcome(a, request('DPoP', token, once))).code).toBe('ok');
+    expect((await outcome(b, request('DPoP', token, once))).code).toBe('invalid_dpop_proof');
+    expect((await outcome(a, request('DPoP', token, once))).code).toBe('invalid_dpop_proof');
+  });
+
+  it('without the binding, each isolate keeps its own record: the weaker check the README names', async () => {
+    const { a, b, once, token } = await twoIsolates({});
+    expect((await outcome(a, request('DPoP', token, once))).code).toBe('ok');
+    expect((await outcome(b, request('DPoP', token, once))).code).toBe('ok');
+    expect((await outcome(b, request('DPoP', token, once))).code).toBe('invalid_dpop_proof');
+  });
+
+  it('an object that fails: the isolate’s own record decides', async () => {
+    const broken = {
+      idFromName: (name: string) => name,
+      get: () => ({ firstUse: () => Promise.reject(new Error('down')) }),
+    };
+    const { a, once, token } = await twoIsolates({ DPOP_REPLAY: broken as unknown as DurableObjectNamespace });
+    expect((await outcome(a, request('DPoP', token, once))).code).toBe('ok');
+    expect((await outcome(a, request('DPoP', token, once))).code).toBe('invalid_dpop_proof');
+  });
+});
+
+describe('server DPoP nonces (RFC 9449 §8, §9)', () => {
+  const SECRET = 'n'.repeat(40);
+
+  it('asks for a nonce with use_dpop_nonce and a DPoP-Nonce header, then accepts the proof that carries it', async () => {
+    const { gateway, key, token, at } = await setUp('allowed', { DPOP_NONCE_SECRET: SECRET } as Partial<Env>);
+    const response = await gateway.call(request('DPoP', token, await proof(key, token, { at })));
+    expect(response.status).toBe(401);
+    expect(((await response.json()) as { code: string }).code).toBe('use_dpop_nonce');
+    expect(response.headers.get('www-authenticate')).toContain(
+      'DPoP realm="api", algs="RS256 ES256", error="use_dpop_nonce"',
+    );
+    const nonce = response.headers.get('dpop-nonce');
+    expect(nonce).toMatch(/^\d+\.[A-Za-z0-9_-]{43}$/);
+    const retried = await proof(key, token, { at, claims: { nonce } });
+    expect((await outcome(gateway, request('DPoP', token, retried))).code).toBe('ok');
+  });
+
+  it('refuses a stale nonce, one of another secret, and a made-up one; a nonce lasts into the next window', async () => {
+    const { issuer, gateway, key, at } = await setUp('allowed', { DPOP_NONCE_SECRET: SECRET } as Partial<Env>);
+    // Valid for the whole test, which moves the clock ten minutes on.
+    const token = await issuer.mint({ at, claims: { cnf: { jkt: key.jkt }, exp: at + 3_600 } });
+    const first = await gateway.call(request('DPoP', token, await proof(key, token, { at })));
+    const nonce = first.headers.get('dpop-nonce') as string;
+    const withNonce = async (value: string, seconds: number) =>
+      (
+        await outcome(
+          gateway,
+          request('DPoP', token, await proof(key, token, { at: seconds, claims: { nonce: value } })),
+        )
+      ).code;
+    const window = Number(nonce.split('.')[0]);
+    expect(await withNonce(`${window}.${'A'.repeat(43)}`, at)).toBe('use_dpop_nonce');
+    expect(await withNonce(`${window + 1}${nonce.slice(String(window).length)}`, at)).toBe('use_dpop_nonce');
+    // Five minutes on, the nonce is from the previous window: still good. Ten minutes on, stale.
+    gateway.advance(300);
+    expect(await withNonce(nonce, gateway.nowSeconds)).toBe('ok');
+    gateway.advance(300);
+    const stale = await gateway.call(
+      request('DPoP', token, await proof(key, token, { at: gateway.nowSeconds, claims: { nonce } })),
+    );
+    expect(((await stale.json()) as { code: string }).code).toBe('use_dpop_nonce');
+    expect(stale.headers.get('dpop-nonce')).not.toBe(nonce);
   });
 });

@@ -23,6 +23,8 @@ export interface ProofContext {
 export interface ProvenKey {
   readonly jkt: string;
   readonly jti: string;
+  /** The proof's `nonce` claim, checked by the caller when it issues nonces (RFC 9449 §9). */
+  readonly nonce: unknown;
 }
 
 const invalid = (detail: string) => new VerifierError('invalid_dpop_proof', detail);
@@ -58,7 +60,7 @@ export async function verifyDpopProof(header: string | null, context: ProofConte
     throw invalid('signature');
   }
   await checkProofClaims(claims, context);
-  return { jkt: await calculateJwkThumbprint(jwk, 'sha256'), jti: claims.jti as string };
+  return { jkt: await calculateJwkThumbprint(jwk, 'sha256'), jti: claims.jti as string, nonce: claims.nonce };
 }
 
 async function checkProofClaims(claims: Record<string, unknown>, context: ProofContext): Promise<void> {

@@ -1,9 +1,43 @@
 import { DPOP_PROOF_MAX_AGE_SECONDS, DPOP_PROOF_MAX_FUTURE_SECONDS } from '../constants.ts';
 
 /** Remembers DPoP proofs by key and `jti` for as long as their `iat` window lets them be used. */
-export interface ReplayCache {
+export interface ReplayGuard {
   /** `true` the first time this proof is seen within the window; `false` for a replay. */
-  firstUse(jkt: string, jti: string, now: number): boolean;
+  firstUse(jkt: string, jti: string, now: number): Promise<boolean> | boolean;
+}
+
+/** The DPOP_REPLAY namespace as the isolate uses it: objects that answer `firstUse` over RPC. */
+export interface ReplayNamespace {
+  idFromName(name: string): DurableObjectId;
+  get(id: DurableObjectId): { firstUse(key: string, now: number, until: number): Promise<boolean> };
+}
+
+/** How far the proofs spread: by the first two hex digits of their hash, over 256 objects. */
+const SHARD_HEX_DIGITS = 2;
+
+/** How long a proof is remembered after `now`: the whole window its `iat` may fall in. */
+const WINDOW_MS = (DPOP_PROOF_MAX_AGE_SECONDS + DPOP_PROOF_MAX_FUTURE_SECONDS) * 1000;
+
+/**
+ * The network-wide check: the proof's record lives in the DPOP_REPLAY object that a prefix of
+ * its jti's hash picks, so load spreads over many objects and every data centre asks the same
+ * one for the same proof.
+ */
+export function sharedReplayGuard(namespace: ReplayNamespace): ReplayGuard {
+  return {
+    async firstUse(jkt, jti, now) {
+      // The shard by the jti's hash; the record by key and jti, as a jti is unique per key (RFC 9449 §11.1).
+      const shard = namespace.get(
+        namespace.idFromName(`dpop-replay:${(await sha256Hex(jti)).slice(0, SHARD_HEX_DIGITS)}`),
+      );
+      return shard.firstUse(await sha256Hex(`${jkt} ${jti}`), now, now + WINDOW_MS);
+    },
+  };
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+  return [...digest].map((byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
 /**
@@ -12,9 +46,10 @@ export interface ReplayCache {
  * another isolate or data centre within the window is not seen. Bounded: the oldest entries go
  * first once `maxEntries` are held.
  */
-export function createReplayCache(maxEntries: number): ReplayCache {
+export function createReplayCache(maxEntries: number): ReplayGuard & {
+  firstUse(jkt: string, jti: string, now: number): boolean;
+} {
   const seen = new Map<string, number>();
-  const windowMs = (DPOP_PROOF_MAX_AGE_SECONDS + DPOP_PROOF_MAX_FUTURE_SECONDS) * 1000;
   return {
     firstUse(jkt, jti, now) {
       const key = `${jkt} ${jti}`;
@@ -22,7 +57,7 @@ export function createReplayCache(maxEntries: number): ReplayCache {
       if (until !== undefined && until > now) return false;
       seen.delete(key);
       while (seen.size >= maxEntries) seen.delete(seen.keys().next().value as string);
-      seen.set(key, now + windowMs);
+      seen.set(key, now + WINDOW_MS);
       return true;
     },
   };

@@ -28,11 +28,16 @@ export function errorResponse(error: unknown, challenge: ChallengeContext): Resp
     else {
       // RFC 9449 §7.1: a challenge per accepted scheme; the error goes with the scheme the request used.
       const quiet = { ...params, error: undefined, scope: undefined };
-      const forDpop = dpop.scheme === 'dpop' || failure.code === 'dpop_required' || oauthError === 'invalid_dpop_proof';
+      const forDpop =
+        dpop.scheme === 'dpop' ||
+        failure.code === 'dpop_required' ||
+        oauthError === 'invalid_dpop_proof' ||
+        oauthError === 'use_dpop_nonce';
       if (dpop.bearer) headers.append('www-authenticate', buildChallenge(forDpop ? quiet : params));
       headers.append('www-authenticate', buildDpopChallenge(dpop.algs, forDpop ? params : quiet));
     }
   }
+  if (failure.dpopNonce) headers.set('dpop-nonce', failure.dpopNonce);
   if (failure.code === 'jwks_unavailable') headers.set('retry-after', String(JWKS_UNAVAILABLE_RETRY_AFTER_SECONDS));
   // RFC 9110 §15.5.6: a 405 lists the methods the resource allows (only the metadata document answers 405).
   if (failure.code === 'method_not_allowed') headers.set('allow', 'GET, HEAD');
