@@ -1,3 +1,4 @@
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -104,6 +105,9 @@ describe('DPoP (RFC 9449)', () => {
     expect(await call(`${WORKER_URL.toUpperCase().replace('HTTPS', 'https')}:443/resource`, '/resource')).toBe('ok');
     expect(await call(`${WORKER_URL}/other`, '/resource')).toBe('invalid_dpop_proof');
     expect(await call('https://elsewhere.example/resource', '/resource')).toBe('invalid_dpop_proof');
+    expect(await call(`https://user:pass@${new URL(WORKER_URL).host}/resource`, '/resource')).toBe(
+      'invalid_dpop_proof',
+    );
   });
 
   it('refuses a proof whose ath is another token’s, or that names another method', async () => {
@@ -195,11 +199,25 @@ describe('DPoP (RFC 9449)', () => {
     expect((await outcome(gateway, request('DPoP', token))).code).toBe('invalid_dpop_proof');
   });
 
-  it('under required, refuses a Bearer token with a DPoP challenge only', async () => {
+  it('under required, refuses a Bearer token with a DPoP challenge only, before verifying it', async () => {
     const { issuer, gateway, at } = await setUp('required');
     const refused = await outcome(gateway, request('Bearer', await issuer.mint({ at })));
     expect(refused.code).toBe('dpop_required');
     expect(refused.challenge).toBe('DPoP realm="api", algs="RS256 ES256"');
+    // An expired one too: nothing about the token is looked at.
+    expect((await outcome(gateway, request('Bearer', await issuer.mint({ at: at - 3_600 })))).code).toBe(
+      'dpop_required',
+    );
+    expect((await issuer.stats()).jwksFetches).toBe(0);
+  });
+
+  it('a DPoP request without a granted scope gets 403 with the scope in its DPoP challenge', async () => {
+    const { gateway, key, token, at } = await setUp('allowed', { REQUIRED_SCOPES: 'admin' });
+    const response = await gateway.call(request('DPoP', token, await proof(key, token, { at })));
+    expect(response.status).toBe(403);
+    expect(response.headers.get('www-authenticate')).toMatch(
+      /DPoP realm="api", algs="RS256 ES256", error="insufficient_scope", [^,]+, scope="admin"$/,
+    );
   });
 
   it('off (the default): the DPoP scheme is not accepted, and the challenge is Bearer alone', async () => {
@@ -251,6 +269,43 @@ describe('DPoP replay across isolates (the DPOP_REPLAY Durable Object)', () => {
     expect((await outcome(a, request('DPoP', token, once))).code).toBe('ok');
     expect((await outcome(b, request('DPoP', token, once))).code).toBe('ok');
     expect((await outcome(b, request('DPoP', token, once))).code).toBe('invalid_dpop_proof');
+  });
+
+  it('a proof by a key the token is not bound to never reaches the replay record', async () => {
+    let calls = 0;
+    const counting = {
+      idFromName: (name: string) => name,
+      get: () => ({
+        firstUse: async () => {
+          calls++;
+          return true;
+        },
+      }),
+    };
+    const { a, token } = await twoIsolates({ DPOP_REPLAY: counting as unknown as DurableObjectNamespace });
+    const stranger = await clientKey();
+    expect((await outcome(a, request('DPoP', token, await proof(stranger, token, { at: a.nowSeconds })))).code).toBe(
+      'dpop_key_mismatch',
+    );
+    expect(calls).toBe(0);
+  });
+
+  it('sweeps expired proofs at most once a minute, however many expire', async () => {
+    const stub = replayNamespace().get(replayNamespace().idFromName(`sweep-test-${crypto.randomUUID()}`));
+    const now = Date.now();
+    await runInDurableObject(stub, async (_, state) => {
+      // 1,000 records expiring a millisecond apart, half of them already expired.
+      for (let i = 0; i < 1_000; i++) await state.storage.put(`k${i}`, now - 500 + i);
+      await state.storage.setAlarm(now);
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const { alarm, left } = await runInDurableObject(stub, async (_, state) => ({
+      alarm: await state.storage.getAlarm(),
+      left: (await state.storage.list()).size,
+    }));
+    expect(left).toBeLessThanOrEqual(500);
+    expect(left).toBeGreaterThan(400);
+    expect((alarm ?? 0) - Date.now()).toBeGreaterThan(30_000);
   });
 
   it('an object that fails: the isolate’s own record decides', async () => {

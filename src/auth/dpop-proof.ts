@@ -88,6 +88,8 @@ function normalisedTarget(value: string): string | undefined {
   } catch {
     return undefined;
   }
+  // A target URI with userinfo is not one a client of this API sends (RFC 9110 §4.2.4).
+  if (url.username || url.password) return undefined;
   return `${url.protocol}//${url.host}${url.pathname}`;
 }
 

@@ -1,5 +1,8 @@
 import { DurableObject } from 'cloudflare:workers';
 
+/** Least time between two sweeps of expired records. */
+const SWEEP_INTERVAL_MS = 60_000;
+
 /**
  * The `DPOP_REPLAY` Durable Object: one shard of the network-wide record of DPoP proofs seen.
  * A proof is remembered until its window ends (`until`), so a replay is refused whichever data
@@ -12,16 +15,25 @@ export class DpopReplay extends DurableObject {
     const seen = await this.ctx.storage.get<number>(key);
     if (seen !== undefined && seen > now) return false;
     await this.ctx.storage.put(key, until);
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(until);
+    if ((await this.ctx.storage.getAlarm()) === null)
+      await this.ctx.storage.setAlarm(Math.max(until, now + SWEEP_INTERVAL_MS));
     return true;
   }
 
+  /**
+   * Drops expired records, at most once per `SWEEP_INTERVAL_MS`: `firstUse` compares with the
+   * caller's clock anyway, so an expired record left a while longer is harmless, and a sweep per
+   * expiry would list every record again for each one that expires.
+   */
   override async alarm(): Promise<void> {
     const now = Date.now();
-    const entries = await this.ctx.storage.list<number>();
-    const expired = [...entries].filter(([, until]) => until <= now).map(([key]) => key);
+    const expired: string[] = [];
+    let remaining = false;
+    for (const [key, until] of await this.ctx.storage.list<number>()) {
+      if (until <= now) expired.push(key);
+      else remaining = true;
+    }
     for (let i = 0; i < expired.length; i += 128) await this.ctx.storage.delete(expired.slice(i, i + 128));
-    const next = Math.min(...[...entries].filter(([, until]) => until > now).map(([, until]) => until));
-    if (Number.isFinite(next)) await this.ctx.storage.setAlarm(next);
+    if (remaining) await this.ctx.storage.setAlarm(now + SWEEP_INTERVAL_MS);
   }
 }

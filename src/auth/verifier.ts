@@ -198,6 +198,8 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
     decision: Decision,
   ): Promise<AuthResult> {
     if (scheme === 'dpop' && !route.dpop) throw new VerifierError('unsupported_scheme');
+    // Every issuer of the route requires DPoP: a Bearer token is refused before any verification work.
+    if (scheme === 'bearer' && route.dpop?.bearer === false) throw new VerifierError('dpop_required');
     const auth = await verifyForRoute(token, route, io, decision);
     const issuer = route.issuers.find((candidate) => candidate.config.id === auth.issuerId) as IssuerRuntime;
     const mode = route.config.dpop ?? issuer.config.dpop;
@@ -211,12 +213,14 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
         algorithms: issuer.config.algorithms,
         now: now(),
       });
+      // The binding first: a proof by a key the token is not bound to costs no nonce or replay record.
+      checkSenderConstraint(auth.claims, request, proven.jkt);
       await checkNonce(io, proven.nonce);
       if (!(await firstUse(io, proven))) throw new VerifierError('invalid_dpop_proof', 'replayed');
-    } else if (mode === 'required') {
-      throw new VerifierError('dpop_required');
+      return auth;
     }
-    checkSenderConstraint(auth.claims, request, proven?.jkt);
+    if (mode === 'required') throw new VerifierError('dpop_required');
+    checkSenderConstraint(auth.claims, request);
     return auth;
   }
 

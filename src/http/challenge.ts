@@ -28,11 +28,12 @@ export function buildChallenge({ realm, error, errorDescription, scope, resource
 /** An RFC 9449 §7.1 DPoP challenge: the accepted proof algorithms, and the error when there is one. */
 export function buildDpopChallenge(
   algs: readonly string[],
-  { realm, error, errorDescription, resourceMetadata }: ChallengeParams,
+  { realm, error, errorDescription, scope, resourceMetadata }: ChallengeParams,
 ): string {
   const params = [`realm=${quote(realm)}`, `algs=${quote(algs.join(' '))}`];
   if (error) params.push(`error=${quote(error)}`);
   if (error && errorDescription) params.push(`error_description=${quote(errorDescription)}`);
+  if (scope) params.push(`scope=${quote(scope)}`);
   if (resourceMetadata) params.push(`resource_metadata=${quote(resourceMetadata)}`);
   return `DPoP ${params.join(', ')}`;
 }

@@ -29,6 +29,7 @@ export function errorResponse(error: unknown, challenge: ChallengeContext): Resp
       // RFC 9449 §7.1: a challenge per accepted scheme; the error goes with the scheme the request used.
       const quiet = { ...params, error: undefined, scope: undefined };
       const forDpop =
+        !dpop.bearer ||
         dpop.scheme === 'dpop' ||
         failure.code === 'dpop_required' ||
         oauthError === 'invalid_dpop_proof' ||
