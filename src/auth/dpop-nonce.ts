@@ -1,4 +1,5 @@
 import { DPOP_NONCE_WINDOW_MS, IDENTITY_SIGNING_SECRET_MIN_LENGTH } from '../constants.ts';
+import { bytesToBase64url } from '../encoding/base64url.ts';
 import { ConfigError } from '../errors.ts';
 
 /** The Worker secret that turns on server-provided DPoP nonces (RFC 9449 §8, §9). */
@@ -29,11 +30,7 @@ export function dpopNonces(secret: string): DpopNonces {
     const mac = new Uint8Array(
       await crypto.subtle.sign('HMAC', await key, new TextEncoder().encode(`dpop-nonce:${window}`)),
     );
-    const encoded = btoa(String.fromCharCode(...mac))
-      .replaceAll('+', '-')
-      .replaceAll('/', '_')
-      .replace(/=+$/, '');
-    return `${window}.${encoded}`;
+    return `${window}.${bytesToBase64url(mac)}`;
   };
   return {
     current: (now) => forWindow(Math.floor(now / DPOP_NONCE_WINDOW_MS)),

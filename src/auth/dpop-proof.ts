@@ -4,6 +4,7 @@ import {
   DPOP_PROOF_MAX_FUTURE_SECONDS,
   DPOP_PROOF_MAX_LENGTH_BYTES,
 } from '../constants.ts';
+import { bytesToBase64url } from '../encoding/base64url.ts';
 import { VerifierError } from '../errors.ts';
 import { keyFitsAlgorithm, unusableKeyReason } from '../jwks/key-policy.ts';
 import { parseTokenShape } from './token-shape.ts';
@@ -96,8 +97,5 @@ function normalisedTarget(value: string): string | undefined {
 /** base64url(SHA-256(ASCII(token))): the `ath` of RFC 9449 §4.2. */
 async function sha256Base64url(text: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
-  return btoa(String.fromCharCode(...digest))
-    .replaceAll('+', '-')
-    .replaceAll('/', '_')
-    .replace(/=+$/, '');
+  return bytesToBase64url(digest);
 }

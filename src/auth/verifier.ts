@@ -201,6 +201,10 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
     // Every issuer of the route requires DPoP: a Bearer token is refused before any verification work.
     if (scheme === 'bearer' && route.dpop?.bearer === false) throw new VerifierError('dpop_required');
     const auth = await verifyForRoute(token, route, io, decision);
+    if (!route.dpop) {
+      checkSenderConstraint(auth.claims, request);
+      return auth;
+    }
     const issuer = route.issuers.find((candidate) => candidate.config.id === auth.issuerId) as IssuerRuntime;
     const mode = route.config.dpop ?? issuer.config.dpop;
     let proven: ProvenKey | undefined;

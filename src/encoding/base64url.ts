@@ -53,3 +53,11 @@ export function base64urlToBytesInJs(text: string, start = 0, end = text.length)
 function value(text: string, i: number): number {
   return BASE64URL_VALUE[text.charCodeAt(i)] as number;
 }
+
+/** base64url without padding (RFC 7515 §2) of `bytes`: thumbprints, MACs, digests we send or compare. */
+export function bytesToBase64url(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes))
+    .replaceAll('+', '-')
+    .replaceAll('/', '_')
+    .replace(/=+$/, '');
+}

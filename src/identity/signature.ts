@@ -16,7 +16,7 @@
  * their own replay check.
  */
 
-import { base64urlToBinary } from '../encoding/base64url.ts';
+import { base64urlToBinary, bytesToBase64url } from '../encoding/base64url.ts';
 
 /** Name of the header carrying the signature, lower case as `Headers` hands names out. */
 export const IDENTITY_SIGNATURE_HEADER = 'x-auth-signature';
@@ -88,7 +88,7 @@ export async function signIdentity(
   const mac = await crypto.subtle.sign('HMAC', key, UTF8.encode(text));
   let names = '';
   for (const [name] of input.headers) names = names === '' ? name : `${names},${name}`;
-  return `t=${input.timestamp},h=${names},v1=${bytesToBase64url(mac)}`;
+  return `t=${input.timestamp},h=${names},v1=${bytesToBase64url(new Uint8Array(mac))}`;
 }
 
 /**
@@ -163,12 +163,4 @@ function parseSignatureValue(value: string): ParsedSignature | undefined {
   const names = h === '' ? [] : h.split(',');
   if (new Set(names).size !== names.length) return undefined;
   return { timestamp, names, signature };
-}
-
-/** base64url without padding (RFC 4648 §5) through `btoa`, which every runtime an origin may use has. */
-function bytesToBase64url(bytes: ArrayBuffer): string {
-  return btoa(String.fromCharCode(...new Uint8Array(bytes)))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '');
 }
