@@ -283,7 +283,7 @@ describe('check-config', () => {
     ]);
   });
 
-  test('the coordinator: bound under JWKS_COORDINATOR to JwksCoordinator, with a migration that creates it', () => {
+  test('the Durable Objects: each bound under its name to its class, with a migration that creates it', () => {
     const bound = (name: string, className: string, migration: string) =>
       `${FLAT}\n[[durable_objects.bindings]]\nname = "${name}"\nclass_name = "${className}"\n${migration}`;
     const migration = '\n[[migrations]]\ntag = "v1"\nnew_sqlite_classes = ["JwksCoordinator"]\n';
@@ -291,13 +291,22 @@ describe('check-config', () => {
     assert.deepEqual(problems(clean), []);
     assert.match(checkWorkerConfig(clean, { now: () => NOW }).checked, /bindings JWKS_CACHE, JWKS_COORDINATOR,/);
     assert.deepEqual(problems(configFile('wrangler.toml', bound('JWKS_COORDINATOR', 'JwksCoordinator', ''))), [
-      'error: migrations: creates no JwksCoordinator: add [[migrations]] tag = "v1", new_sqlite_classes = ["JwksCoordinator"]',
+      'error: migrations: creates no JwksCoordinator: add a [[migrations]] entry with new_sqlite_classes = ["JwksCoordinator"]',
     ]);
     assert.deepEqual(problems(configFile('wrangler.toml', bound('JWKS_COORDINATOR', 'Other', migration))), [
       'error: durable_objects.bindings[0].class_name: is Other: JWKS_COORDINATOR must bind JwksCoordinator',
     ]);
+    const replay = '\n[[durable_objects.bindings]]\nname = "DPOP_REPLAY"\nclass_name = "DpopReplay"\n';
+    const both = configFile('wrangler.toml', bound('JWKS_COORDINATOR', 'JwksCoordinator', `${migration}${replay}`));
+    assert.deepEqual(problems(both), [
+      'error: migrations: creates no DpopReplay: add a [[migrations]] entry with new_sqlite_classes = ["DpopReplay"]',
+    ]);
+    assert.match(
+      checkWorkerConfig(both, { now: () => NOW }).checked,
+      /bindings JWKS_CACHE, JWKS_COORDINATOR, DPOP_REPLAY,/,
+    );
     assert.deepEqual(problems(configFile('wrangler.toml', bound('KEYS', 'JwksCoordinator', migration))), [
-      'warning: durable_objects.bindings[0].name: is KEYS: the Worker asks the coordinator only under JWKS_COORDINATOR, so this binding is unused',
+      'warning: durable_objects.bindings[0].name: is KEYS: the Worker looks for the JWKS coordinator only under JWKS_COORDINATOR, so this binding is unused',
     ]);
   });
 

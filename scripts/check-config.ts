@@ -18,8 +18,7 @@ interface WorkerStartUp {
   readonly VARIABLES: readonly string[];
   readonly FLAT_VARIABLES: readonly string[];
   readonly GATEWAY_KV_BINDING: string;
-  readonly COORDINATOR_BINDING: string;
-  readonly COORDINATOR_CLASS: string;
+  readonly DURABLE_OBJECTS: readonly { readonly binding: string; readonly className: string; readonly role: string }[];
   variablesOf(env: object): Vars;
   parseObservability(vars: Vars): unknown;
   parseConfig(vars: Vars): StartedConfig;
@@ -47,7 +46,7 @@ const worker = Object.assign(
     ),
   )),
 ) as WorkerStartUp;
-const { COORDINATOR_BINDING, COORDINATOR_CLASS, FLAT_VARIABLES, GATEWAY_KV_BINDING, VARIABLES } = worker;
+const { DURABLE_OBJECTS, FLAT_VARIABLES, GATEWAY_KV_BINDING, VARIABLES } = worker;
 
 /** Looked for in this order in the working directory when no file is given. */
 export const CONFIG_FILES = ['wrangler.toml', 'wrangler.jsonc', 'wrangler.json'] as const;
@@ -131,7 +130,9 @@ export function checkWorkerConfig(path: string, options: CheckOptions = {}): Con
   const variables = checkVariables(checking, config.vars ?? {}, services);
   checkOriginServices(checking, variables, new Set(services));
   checkKeyCache(checking, config.kv_namespaces ?? []);
-  const coordinator = checkCoordinator(checking, config.durable_objects?.bindings ?? [], config.migrations ?? []);
+  const durableObjects = DURABLE_OBJECTS.filter((object) =>
+    checkDurableObject(checking, object, config.durable_objects?.bindings ?? [], config.migrations ?? []),
+  ).map((object) => object.binding);
   checkCompatibilityDate(checking, config.compatibility_date, new Date(now()).toISOString().slice(0, 10));
   checkEntryModule(checking, config.main);
 
@@ -140,7 +141,7 @@ export function checkWorkerConfig(path: string, options: CheckOptions = {}): Con
   const secret = variables.secret === undefined ? '' : `, secret ${variables.secret}`;
   const checked = [
     `${variables.policy ? 'POLICY' : 'flat variables'}${shape}${variables.started ? ', gateway start-up' : ''}`,
-    `bindings ${[GATEWAY_KV_BINDING, ...(coordinator ? [COORDINATOR_BINDING] : []), ...services].join(', ')}${secret}`,
+    `bindings ${[GATEWAY_KV_BINDING, ...durableObjects, ...services].join(', ')}${secret}`,
     `compatibility_date ${config.compatibility_date ?? 'absent'}`,
     `main ${config.main === undefined ? 'absent' : relative(process.cwd(), config.main)}`,
   ].join(', ');
@@ -281,45 +282,46 @@ function checkKeyCache(checking: Checking, namespaces: NonNullable<WorkerConfig[
 }
 
 /**
- * The optional coordinator: bound under the name the Worker looks for, to the class it exports,
+ * An optional Durable Object: bound under the name the Worker looks for, to the class it exports,
  * with a migration that creates that class (wrangler refuses to deploy a new class without one).
  * Whether it is bound.
  */
-function checkCoordinator(
+function checkDurableObject(
   checking: Checking,
+  object: WorkerStartUp['DURABLE_OBJECTS'][number],
   bindings: NonNullable<NonNullable<WorkerConfig['durable_objects']>['bindings']>,
   migrations: NonNullable<WorkerConfig['migrations']>,
 ): boolean {
   const at = checking.at('durable_objects.bindings');
   bindings.forEach((binding, i) => {
-    if (binding.class_name === COORDINATOR_CLASS && binding.name !== COORDINATOR_BINDING && !binding.script_name) {
+    if (binding.class_name === object.className && binding.name !== object.binding && !binding.script_name) {
       checking.warn(
         `${at}[${i}].name`,
-        `is ${binding.name}: the Worker asks the coordinator only under ${COORDINATOR_BINDING}, so this binding is unused`,
+        `is ${binding.name}: the Worker looks for ${object.role} only under ${object.binding}, so this binding is unused`,
       );
     }
   });
-  const i = bindings.findIndex((binding) => binding.name === COORDINATOR_BINDING);
+  const i = bindings.findIndex((binding) => binding.name === object.binding);
   const binding = bindings[i];
   if (!binding) return false;
   if (binding.script_name) return true;
-  if (binding.class_name !== COORDINATOR_CLASS) {
+  if (binding.class_name !== object.className) {
     checking.error(
       `${at}[${i}].class_name`,
-      `is ${binding.class_name}: ${COORDINATOR_BINDING} must bind ${COORDINATOR_CLASS}`,
+      `is ${binding.class_name}: ${object.binding} must bind ${object.className}`,
     );
     return true;
   }
   const created = migrations.some(
     (migration) =>
-      migration.new_sqlite_classes?.includes(COORDINATOR_CLASS) ||
-      migration.new_classes?.includes(COORDINATOR_CLASS) ||
-      migration.renamed_classes?.some((renamed) => renamed.to === COORDINATOR_CLASS),
+      migration.new_sqlite_classes?.includes(object.className) ||
+      migration.new_classes?.includes(object.className) ||
+      migration.renamed_classes?.some((renamed) => renamed.to === object.className),
   );
   if (!created) {
     checking.error(
       checking.at('migrations', true),
-      `creates no ${COORDINATOR_CLASS}: add [[migrations]] tag = "v1", new_sqlite_classes = ["${COORDINATOR_CLASS}"]`,
+      `creates no ${object.className}: add a [[migrations]] entry with new_sqlite_classes = ["${object.className}"]`,
     );
   }
   return true;

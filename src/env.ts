@@ -118,6 +118,12 @@ export const DPOP_REPLAY_BINDING = 'DPOP_REPLAY' satisfies keyof Env;
 /** The Durable Object class it binds, exported by the Worker's entry module (`src/index.ts`). */
 export const COORDINATOR_CLASS = 'JwksCoordinator';
 
+/** The optional Durable Objects: the binding the Worker looks for, the class it exports for it, and what it is. */
+export const DURABLE_OBJECTS = [
+  { binding: COORDINATOR_BINDING, className: COORDINATOR_CLASS, role: 'the JWKS coordinator' },
+  { binding: DPOP_REPLAY_BINDING, className: 'DpopReplay', role: 'the DPoP replay check' },
+] as const satisfies readonly { readonly binding: keyof Env; readonly className: string; readonly role: string }[];
+
 /** The bindings that are not variables: the config never reads them, the gateway finds them in the env per request. */
 type BindingName =
   | 'JWKS_CACHE'
