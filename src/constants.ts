@@ -140,6 +140,13 @@ export const DPOP_NONCE_WINDOW_MS = 5 * 60_000;
 /** A DPOP_REPLAY object that has not answered in this time is skipped for the isolate's own replay record. */
 export const DPOP_REPLAY_TIMEOUT_MS = 1_000;
 
+/**
+ * Encrypted tokens remembered decrypted per isolate and decryption secret: the same token comes
+ * back for its whole lifetime, and each decryption is a private-key operation. At about 5 KB per
+ * entry (both texts) this bounds it near 5 MB.
+ */
+export const DECRYPTED_TOKEN_CACHE_MAX_ENTRIES = 1_024;
+
 /** Access tokens are a few KB; anything larger is refused before any parsing. */
 export const MAX_TOKEN_LENGTH_BYTES = 16 * 1024;
 

@@ -1,5 +1,6 @@
 import { CompactEncrypt, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DECRYPTED_TOKEN_CACHE_MAX_ENTRIES } from '../src/constants.ts';
 import type { Env } from '../src/env.ts';
 import { TestIssuer } from './helpers/issuer.ts';
 import type { Echo } from './helpers/origin.ts';
@@ -174,6 +175,48 @@ describe('encrypted tokens (nested JWE)', () => {
     // A JWE inside the JWE is not unwrapped twice.
     const twice = await encrypt(await encrypt(await issuer.mint({ at }), key), key);
     expect(await outcome(gateway, twice)).toBe('malformed_token');
+  });
+
+  it('decrypts a token it has seen once: its next uses cost no private-key operation', async () => {
+    const issuer = await TestIssuer.create();
+    const key = await decryptionKey('RSA-OAEP-256');
+    const gateway = gatewayWith(issuer, [key]);
+    const token = await encrypt(await issuer.mint({ at: gateway.nowSeconds }), key);
+    const decrypt = vi.spyOn(crypto.subtle, 'decrypt');
+    for (let i = 0; i < 5; i++) expect(await outcome(gateway, token)).toBe('ok');
+    // RSA-OAEP for the content key, then AES-GCM for the content: one decryption, two calls.
+    expect(decrypt).toHaveBeenCalledTimes(2);
+  });
+
+  it('forgets what it decrypted with a secret that changed: a dropped key opens nothing, not even from memory', async () => {
+    const issuer = await TestIssuer.create();
+    const [old, current] = [
+      await decryptionKey('RSA-OAEP-256', 'enc-old'),
+      await decryptionKey('RSA-OAEP-256', 'enc-new'),
+    ];
+    const gateway = gatewayWith(issuer, [old, current]);
+    const token = await encrypt(await issuer.mint({ at: gateway.nowSeconds }), old);
+    expect(await outcome(gateway, token)).toBe('ok');
+    (gateway.vars as unknown as Record<string, string>)[SECRET] = JSON.stringify({ keys: [current.privateJwk] });
+    expect(await outcome(gateway, token)).toBe('decryption_failed');
+  });
+
+  it(`remembers at most ${DECRYPTED_TOKEN_CACHE_MAX_ENTRIES} decrypted tokens, dropping the oldest`, async () => {
+    const issuer = await TestIssuer.create();
+    const key = await decryptionKey('ECDH-ES');
+    const gateway = gatewayWith(issuer, [key]);
+    const inner = await issuer.mint({ at: gateway.nowSeconds });
+    // ECDH-ES encryptions of one token differ (a fresh ephemeral key each): so many distinct tokens.
+    const tokens = await Promise.all(
+      Array.from({ length: DECRYPTED_TOKEN_CACHE_MAX_ENTRIES + 1 }, () => encrypt(inner, key)),
+    );
+    for (const token of tokens) expect(await outcome(gateway, token)).toBe('ok');
+    const derive = vi.spyOn(crypto.subtle, 'deriveBits');
+    // The newest is remembered; the first one was dropped to make room, and is decrypted again.
+    expect(await outcome(gateway, tokens.at(-1) as string)).toBe('ok');
+    expect(derive).not.toHaveBeenCalled();
+    expect(await outcome(gateway, tokens[0] as string)).toBe('ok');
+    expect(derive).toHaveBeenCalled();
   });
 
   it('decrypts a kid-less token with the one key that fits', async () => {

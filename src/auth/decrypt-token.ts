@@ -1,5 +1,5 @@
 import { compactDecrypt, importJWK, type JWK } from 'jose';
-import { MAX_KIDLESS_CANDIDATE_KEYS } from '../constants.ts';
+import { DECRYPTED_TOKEN_CACHE_MAX_ENTRIES, MAX_KIDLESS_CANDIDATE_KEYS } from '../constants.ts';
 import { ConfigError, VerifierError } from '../errors.ts';
 
 /**
@@ -36,10 +36,14 @@ const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * Parses the secret once (its problems are the deployment's: `config_invalid`, naming the secret,
- * never its content) and imports each (key, alg) pair once.
+ * never its content) and imports each (key, alg) pair once. A token it decrypted is remembered
+ * (at most `DECRYPTED_TOKEN_CACHE_MAX_ENTRIES`, the oldest dropped first): a token is sent again
+ * and again, and a decryption is a private-key operation. The memory goes with these keys, so a
+ * key dropped from the secret decrypts nothing more, not even from memory.
  */
 export function parseDecryptionKeys(secretName: string, text: string): DecryptionKeys {
   const keys = privateKeysOf(secretName, text);
+  const decrypted = new Map<string, string>();
   const imported = new Map<string, Promise<CryptoKey>>();
   const importedFor = (jwk: JWK, index: number, alg: string) => {
     const id = `${index} ${alg}`;
@@ -52,27 +56,37 @@ export function parseDecryptionKeys(secretName: string, text: string): Decryptio
   };
   return {
     async decrypt(token, alg, kid) {
-      const candidates = keys
-        .map((jwk, index) => ({ jwk, index }))
-        .filter(({ jwk }) => (kid === undefined || jwk.kid === kid) && fitsKeyManagement(jwk, alg));
-      if (candidates.length === 0 || candidates.length > MAX_KIDLESS_CANDIDATE_KEYS) {
-        throw new VerifierError('decryption_failed');
-      }
-      for (const { jwk, index } of candidates) {
-        try {
-          const key = await importedFor(jwk, index, alg);
-          const { plaintext } = await compactDecrypt(token, key, {
-            keyManagementAlgorithms: [...KEY_MANAGEMENT],
-            contentEncryptionAlgorithms: [...CONTENT_ENCRYPTION],
-          });
-          return STRICT_UTF8.decode(plaintext);
-        } catch {
-          // The next candidate, if any: a kid-less token is tried against each key that fits.
-        }
-      }
-      throw new VerifierError('decryption_failed');
+      const known = decrypted.get(token);
+      if (known !== undefined) return known;
+      const inner = await decryptWith(token, alg, kid);
+      if (decrypted.size >= DECRYPTED_TOKEN_CACHE_MAX_ENTRIES)
+        decrypted.delete(decrypted.keys().next().value as string);
+      decrypted.set(token, inner);
+      return inner;
     },
   };
+
+  async function decryptWith(token: string, alg: string, kid: string | undefined): Promise<string> {
+    const candidates = keys
+      .map((jwk, index) => ({ jwk, index }))
+      .filter(({ jwk }) => (kid === undefined || jwk.kid === kid) && fitsKeyManagement(jwk, alg));
+    if (candidates.length === 0 || candidates.length > MAX_KIDLESS_CANDIDATE_KEYS) {
+      throw new VerifierError('decryption_failed');
+    }
+    for (const { jwk, index } of candidates) {
+      try {
+        const key = await importedFor(jwk, index, alg);
+        const { plaintext } = await compactDecrypt(token, key, {
+          keyManagementAlgorithms: [...KEY_MANAGEMENT],
+          contentEncryptionAlgorithms: [...CONTENT_ENCRYPTION],
+        });
+        return STRICT_UTF8.decode(plaintext);
+      } catch {
+        // The next candidate, if any: a kid-less token is tried against each key that fits.
+      }
+    }
+    throw new VerifierError('decryption_failed');
+  }
 }
 
 function privateKeysOf(secretName: string, text: string): JWK[] {
