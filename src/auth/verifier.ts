@@ -1,24 +1,16 @@
 import type { JWTPayload } from 'jose';
 import type { Config, IssuerConfig, RouteConfig } from '../config.ts';
-import {
-  DPOP_PROOF_MAX_AGE_SECONDS,
-  DPOP_REPLAY_CACHE_MAX_ENTRIES,
-  DPOP_REPLAY_TIMEOUT_MS,
-  VERIFIED_TOKEN_CACHE_MAX_ENTRIES,
-} from '../constants.ts';
+import { VERIFIED_TOKEN_CACHE_MAX_ENTRIES } from '../constants.ts';
 import { ConfigError, type DpopChallenge, VerifierError } from '../errors.ts';
 import type { ChallengeContext } from '../http/challenge.ts';
-import { systemClock, within } from '../jwks/clock.ts';
+import { systemClock } from '../jwks/clock.ts';
 import { createJwksResolver, type JwksResolver, type ResolverIo } from '../jwks/resolver.ts';
-import { oncePerCause } from '../jwks/tier-store.ts';
 import { consoleLogger, type Logger } from '../log.ts';
 import { type Decision, newDecision, routeLabel } from '../observe/decision.ts';
 import { isCorsPreflight, routeMatches, routingMethod } from '../policy/route-policy.ts';
 import { authorize, challengeScope } from './authorize.ts';
 import { checkJweHeader, type DecryptionKeys, parseDecryptionKeys } from './decrypt-token.ts';
-import { DPOP_NONCE_SECRET, type DpopNonces, dpopNonces } from './dpop-nonce.ts';
-import { type ProvenKey, verifyDpopProof } from './dpop-proof.ts';
-import { createReplayCache, type ReplayGuard } from './dpop-replay.ts';
+import { createDpopCheck, type DpopIo } from './dpop.ts';
 import { type Credentials, extractCredentials, isB64token } from './extract-token.ts';
 import { checkSenderConstraint } from './sender-constraint.ts';
 import { createVerifiedTokenCache, type VerifiedTokenCache } from './token-cache.ts';
@@ -59,11 +51,9 @@ export interface VerifierDeps {
 }
 
 /** The request's I/O: the key cache's, and the Worker's secrets (decryption keys). */
-export interface RequestIo extends ResolverIo {
-  /** A Worker secret's text, or `undefined` when the Worker has none of that name. */
+export interface RequestIo extends ResolverIo, DpopIo {
+  /** A Worker secret's text (decryption keys, the DPoP nonce secret), or `undefined` when the Worker has none of that name. */
   secret?(name: string): string | undefined;
-  /** The network-wide DPoP replay check (the `DPOP_REPLAY` Durable Object); without it, each isolate's own. */
-  readonly dpopReplay?: ReplayGuard | undefined;
 }
 
 export interface Verifier {
@@ -126,10 +116,7 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
     label: routeLabel(route),
     dpop: dpopChallengeOf(route),
   }));
-  const replays = createReplayCache(DPOP_REPLAY_CACHE_MAX_ENTRIES);
-  const timers = systemClock(now);
-  let nonces: { readonly secret: string; readonly nonces: DpopNonces } | undefined;
-  const replayLog = oncePerCause(log, now, DPOP_PROOF_MAX_AGE_SECONDS * 1000);
+  const dpop = createDpopCheck(systemClock(now), log);
 
   function matchRoute(request: Request, pathname: string): CompiledRoute {
     const method = routingMethod(request);
@@ -207,61 +194,17 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
     }
     const issuer = route.issuers.find((candidate) => candidate.config.id === auth.issuerId) as IssuerRuntime;
     const mode = route.config.dpop ?? issuer.config.dpop;
-    let proven: ProvenKey | undefined;
     if (scheme === 'dpop') {
       if (mode === 'off') throw new VerifierError('unsupported_scheme');
-      proven = await verifyDpopProof(request.headers.get('dpop'), {
-        method: request.method,
-        url,
-        accessToken: token,
-        algorithms: issuer.config.algorithms,
-        now: now(),
-      });
-      // The binding first: a proof by a key the token is not bound to costs no nonce or replay record.
-      checkSenderConstraint(auth.claims, request, proven.jkt);
-      await checkNonce(io, proven.nonce);
-      if (!(await firstUse(io, proven))) throw new VerifierError('invalid_dpop_proof', 'replayed');
+      const context = { method: request.method, url, accessToken: token, algorithms: issuer.config.algorithms };
+      await dpop.prove(request.headers.get('dpop'), context, io, ({ jkt }) =>
+        checkSenderConstraint(auth.claims, request, jkt),
+      );
       return auth;
     }
     if (mode === 'required') throw new VerifierError('dpop_required');
     checkSenderConstraint(auth.claims, request);
     return auth;
-  }
-
-  /**
-   * With DPOP_NONCE_SECRET set, a proof must carry a current server nonce (RFC 9449 §9); one
-   * without it, or with a stale one, is answered `use_dpop_nonce` with a fresh nonce to retry with.
-   */
-  async function checkNonce(io: RequestIo, nonce: unknown): Promise<void> {
-    const secret = io.secret?.(DPOP_NONCE_SECRET);
-    if (secret === undefined) return;
-    if (nonces?.secret !== secret) nonces = { secret, nonces: dpopNonces(secret) };
-    if (await nonces.nonces.accepts(nonce, now())) return;
-    const error = new VerifierError('use_dpop_nonce');
-    error.dpopNonce = await nonces.nonces.current(now());
-    throw error;
-  }
-
-  /**
-   * Whether this proof is new: asked of the DPOP_REPLAY object when bound; when it fails or does
-   * not answer within `DPOP_REPLAY_TIMEOUT_MS`, of this isolate's own record (weaker: a replay to
-   * another isolate goes unseen), logged once per interval rather than refusing every request.
-   */
-  async function firstUse(io: RequestIo, { jkt, jti }: ProvenKey): Promise<boolean> {
-    const local = replays.firstUse(jkt, jti, now());
-    const shared = io.dpopReplay;
-    if (!shared) return local;
-    try {
-      return (await within(Promise.resolve(shared.firstUse(jkt, jti, now())), DPOP_REPLAY_TIMEOUT_MS, timers)) && local;
-    } catch (error) {
-      replayLog('dpop_replay_unavailable', {
-        tier: 'dpop_replay',
-        op: 'firstUse',
-        error: String(error),
-        fallback: 'isolate',
-      });
-      return local;
-    }
   }
 
   /**
