@@ -5,6 +5,7 @@ import {
   DPOP_PROOF_MAX_LENGTH_BYTES,
 } from '../constants.ts';
 import { bytesToBase64url } from '../encoding/base64url.ts';
+import { sha256 } from '../encoding/digest.ts';
 import { VerifierError } from '../errors.ts';
 import { keyFitsAlgorithm, unusableKeyReason } from '../jwks/key-policy.ts';
 import { parseTokenShape } from './token-shape.ts';
@@ -75,7 +76,8 @@ async function checkProofClaims(claims: Record<string, unknown>, context: ProofC
     throw invalid('iat outside the window');
   }
   if (typeof ath !== 'string') throw invalid('no ath');
-  if (ath !== (await sha256Base64url(context.accessToken))) throw invalid('ath');
+  // base64url(SHA-256(ASCII(token))), RFC 9449 §4.2.
+  if (ath !== bytesToBase64url(await sha256(context.accessToken))) throw invalid('ath');
 }
 
 /**
@@ -92,10 +94,4 @@ function normalisedTarget(value: string): string | undefined {
   // A target URI with userinfo is not one a client of this API sends (RFC 9110 §4.2.4).
   if (url.username || url.password) return undefined;
   return `${url.protocol}//${url.host}${url.pathname}`;
-}
-
-/** base64url(SHA-256(ASCII(token))): the `ath` of RFC 9449 §4.2. */
-async function sha256Base64url(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
-  return bytesToBase64url(digest);
 }

@@ -1,4 +1,5 @@
 import { DPOP_PROOF_MAX_AGE_SECONDS, DPOP_PROOF_MAX_FUTURE_SECONDS } from '../constants.ts';
+import { sha256 } from '../encoding/digest.ts';
 
 /** Remembers DPoP proofs by key and `jti` for as long as their `iat` window lets them be used. */
 export interface ReplayGuard {
@@ -36,8 +37,7 @@ export function sharedReplayGuard(namespace: ReplayNamespace): ReplayGuard {
 }
 
 async function sha256Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
-  return [...digest].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+  return [...(await sha256(text))].map((byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
 /**
@@ -46,9 +46,7 @@ async function sha256Hex(text: string): Promise<string> {
  * another isolate or data centre within the window is not seen. Bounded: the oldest entries go
  * first once `maxEntries` are held.
  */
-export function createReplayCache(maxEntries: number): ReplayGuard & {
-  firstUse(jkt: string, jti: string, now: number): boolean;
-} {
+export function createReplayCache(maxEntries: number): { firstUse(jkt: string, jti: string, now: number): boolean } {
   const seen = new Map<string, number>();
   return {
     firstUse(jkt, jti, now) {

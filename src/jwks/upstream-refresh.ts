@@ -1,25 +1,15 @@
 import { COLO_FETCH_LEASE_MS, COLO_LEASE_POLL_MS, TIER_READ_TIMEOUT_MS } from '../constants.ts';
-import type { Logger } from '../log.ts';
-import type { Clock } from './clock.ts';
 import { type ColoLease, createColoLease } from './colo-lease.ts';
-import type { KeySource } from './issuer-fetch.ts';
 import { KeySourceError } from './key-source-error.ts';
 import type { LoadedSet, MemoryTier } from './memory-tier.ts';
 import { keepSeconds } from './refresh-policy.ts';
 import { type ResolverIo, sharedTiers } from './shared-tiers.ts';
-import { fetchUpstream, type UpstreamSet } from './upstream.ts';
+import { fetchUpstream, type UpstreamDeps, type UpstreamSet } from './upstream.ts';
 
-export interface UpstreamRefreshDeps {
-  readonly source: KeySource;
+export interface UpstreamRefreshDeps extends UpstreamDeps {
   /** The source's name in the shared tiers (`sourceKey`). */
   readonly key: string;
-  readonly cooldownSeconds: number;
-  readonly clock: Clock;
-  readonly log: Logger;
-  /** For the tiers: a tier that is down is logged once per cooldown, not per request. */
-  readonly tierLog: Logger;
   readonly memory: MemoryTier;
-  readonly fetch?: typeof fetch;
 }
 
 /** Whether a set another isolate fetched is what this refresh is for. */
@@ -46,14 +36,6 @@ export function createUpstreamRefresh(deps: UpstreamRefreshDeps): UpstreamRefres
   /** Hash of the set KV is known to hold, so unchanged sets are not rewritten (KV: ~1 write/s per key). */
   let kvHash: string | undefined;
   let lastAt = Number.NEGATIVE_INFINITY;
-  const upstreamDeps = {
-    source: deps.source,
-    cooldownSeconds: deps.cooldownSeconds,
-    clock,
-    log: deps.log,
-    limitedLog: tierLog,
-    ...(deps.fetch ? { fetch: deps.fetch } : {}),
-  };
 
   /**
    * Writes what came from upstream to the shared tiers: the data centre always; KV only when told
@@ -118,7 +100,7 @@ export function createUpstreamRefresh(deps: UpstreamRefreshDeps): UpstreamRefres
       }
       let fetched: UpstreamSet;
       try {
-        fetched = await fetchUpstream(io, upstreamDeps, memory.loaded?.record, kid, memory.knownJwksUri(clock.now()));
+        fetched = await fetchUpstream(io, deps, memory.loaded?.record, kid, memory.knownJwksUri(clock.now()));
       } catch (error) {
         if (lease) io.waitUntil(lease.fail(key, cooldownMs));
         throw error;

@@ -13,8 +13,8 @@ export interface UpstreamDeps {
   readonly cooldownSeconds: number;
   readonly clock: Clock;
   readonly log: Logger;
-  /** Logs a coordinator that does not answer once per cooldown, not once per request. */
-  readonly limitedLog: Logger;
+  /** For the tiers and the coordinator: one that is down is logged once per cooldown, not per request. */
+  readonly tierLog: Logger;
   readonly fetch?: typeof fetch;
 }
 
@@ -51,7 +51,7 @@ export async function fetchUpstream(
     try {
       answer = await within(io.coordinator.keySet(request), COORDINATOR_TIMEOUT_MS, deps.clock);
     } catch (error) {
-      deps.limitedLog('jwks_coordinator_unavailable', {
+      deps.tierLog('jwks_coordinator_unavailable', {
         tier: 'coordinator',
         op: 'keySet',
         issuer: deps.source.issuer,
