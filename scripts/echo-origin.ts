@@ -1,11 +1,20 @@
 /**
  * A demo and test origin: answers every request with what it received (method, path, query,
  * headers, body size and SHA-256) and counts requests per first path segment, so a test can
- * prove that a refused request never reached it.
+ * prove that a refused request never reached it. A WebSocket upgrade to a path ending in `/ws`
+ * is accepted: its first message is what the upgrade request carried (path, headers), then
+ * every message comes back as it was sent, text as text and binary as binary.
  */
 import { createHash } from 'node:crypto';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type * as Ws from 'ws';
+
+// Loaded through require: the test runner resolves packages with the browser condition, where ws
+// exports a stub.
+const { WebSocketServer } = createRequire(import.meta.url)('ws') as typeof Ws;
 
 export interface EchoOrigin {
   readonly url: string;
@@ -111,12 +120,28 @@ export async function startEchoOrigin(port = 0): Promise<EchoOrigin> {
     );
   });
 
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://origin.local');
+    const segment = url.pathname.split('/')[1] ?? '';
+    hits.set(segment, (hits.get(segment) ?? 0) + 1);
+    if (!url.pathname.endsWith('/ws')) {
+      socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    sockets.handleUpgrade(req, socket, head, (ws) => {
+      ws.send(JSON.stringify({ method: req.method, path: url.pathname, query: url.search, headers: req.headers }));
+      ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+    });
+  });
+
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     server,
     async close() {
       for (const res of held.values()) res.destroy();
+      for (const ws of sockets.clients) ws.terminate();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -137,7 +137,9 @@ export async function explain(request: ExplainRequest): Promise<Explanation> {
 
   describeToken(request.token, say);
   say(`request: ${method} ${request.path ?? '/'} (config ${path}${request.env ? `, env ${request.env}` : ''})`);
-  say(`route: ${decision.route === undefined ? 'none matches (404 no_route)' : `${decision.route}`}`);
+  if (decision.matched_path !== undefined) say(`path as matched and forwarded: ${decision.matched_path}`);
+  const unrouted = outcome === 'no_route' ? 'none matches (404 no_route)' : `not matched (${outcome})`;
+  say(`route: ${decision.route === undefined ? unrouted : `${decision.route}`}`);
   const issuer = config.issuers.find((candidate) => candidate.id === decision.issuer);
   if (decision.route !== undefined) {
     say(
@@ -185,6 +187,8 @@ export async function explain(request: ExplainRequest): Promise<Explanation> {
 /** Which stages a request with this outcome got through: true passed, false failed there, undefined not reached. */
 function stagesReached(outcome: string): { signature?: boolean; type?: boolean; claims?: boolean } {
   const before = [
+    'malformed_path',
+    'invalid_override',
     'no_route',
     'missing_token',
     'unsupported_scheme',

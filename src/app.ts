@@ -34,12 +34,12 @@ export function createApp(config: Config, deps: AppDeps = {}): GatewayApp {
   const app = new Hono<{ Bindings: Env }>();
   const guard = requestGuard(verifier, { kvBinding: GATEWAY_KV_BINDING, report });
   app.all('*', async (c) => {
-    // Parsed once, for route matching and the origin URL.
+    // Parsed once; the origin receives the normalised path the route matched, never the raw one.
     const url = new URL(c.req.url);
     const admitted = await guard(c, url);
     if (admitted instanceof Response) return admitted;
     const sentAt = now();
-    const response = await forward(c.req.raw, url, admitted.route, admitted.auth, c.env);
+    const response = await forward(c.req.raw, admitted.url, admitted.route, admitted.auth, c.env);
     report(c.env, {
       outcome: 'forwarded',
       status: response.status,
@@ -48,7 +48,8 @@ export function createApp(config: Config, deps: AppDeps = {}): GatewayApp {
       decision: admitted.decision,
       originMs: now() - sentAt,
     });
-    return observability.serverTiming ? withServerTiming(response, admitted.decision) : response;
+    // A 101 carries the socket and cannot be rebuilt with another header.
+    return observability.serverTiming && !response.webSocket ? withServerTiming(response, admitted.decision) : response;
   });
   app.onError((error, c) =>
     refuse(error, verifier.challenge, report, { method: c.req.method, path: c.req.path, env: c.env }),

@@ -11,6 +11,8 @@ export type {
   Config,
   HeaderMapping,
   IssuerConfig,
+  PathParameters,
+  PathRules,
   ResourceConfig,
   RouteConfig,
 } from './policy/config-model.ts';

@@ -165,6 +165,19 @@ export const IDENTITY_SIGNING_SECRET_MIN_LENGTH = 32;
 /** How long clients may cache the RFC 9728 protected-resource metadata document. */
 export const RESOURCE_METADATA_MAX_AGE_SECONDS = 3_600;
 
+/**
+ * How request paths are read unless the policy says otherwise (README.md, "Paths the origin
+ * receives"): the strictest reading, which every origin we know of agrees with.
+ */
+export const DEFAULT_PATH_RULES = {
+  /** `//` is `/` (nginx, IIS and many frameworks merge slashes). */
+  mergeSlashes: true,
+  /** Routes match the path's exact case. */
+  caseSensitive: true,
+  /** A segment holding `;` is refused: servlet containers read `..;` as `..`. */
+  pathParameters: 'refuse',
+} as const;
+
 /** Default realm in the `WWW-Authenticate` challenge. */
 export const DEFAULT_REALM = 'api';
 

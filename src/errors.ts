@@ -119,6 +119,12 @@ export const ERROR_SPECS = {
     description: 'claim requirement not met',
   },
   no_route: { status: 404, challenge: false, description: 'no route' },
+  malformed_path: { status: 400, challenge: false, description: 'malformed request path' },
+  invalid_override: {
+    status: 400,
+    challenge: false,
+    description: 'method or URL override headers invalid or in conflict',
+  },
   method_not_allowed: { status: 405, challenge: false, description: 'method not allowed' },
   config_invalid: { status: 500, challenge: false, description: 'verifier misconfigured' },
   internal_error: { status: 500, challenge: false, description: 'internal error' },

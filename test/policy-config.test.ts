@@ -125,6 +125,7 @@ describe('a full policy', () => {
           originService: undefined,
           originTimeoutMs: undefined,
           dpop: undefined,
+          pathParameters: undefined,
         },
         {
           path: { prefix: '/admin/' },
@@ -141,6 +142,7 @@ describe('a full policy', () => {
           originService: undefined,
           originTimeoutMs: undefined,
           dpop: undefined,
+          pathParameters: undefined,
         },
         {
           path: { prefix: '/' },
@@ -153,6 +155,7 @@ describe('a full policy', () => {
           originService: undefined,
           originTimeoutMs: undefined,
           dpop: undefined,
+          pathParameters: undefined,
         },
       ],
       origin: 'https://origin.example',
@@ -166,6 +169,8 @@ describe('a full policy', () => {
       ],
       signingSecret: 'IDENTITY_KEY',
       forwardAuthorization: false,
+      paths: { mergeSlashes: true, caseSensitive: true, pathParameters: 'refuse' },
+      forwardOverrideHeaders: false,
       resource: {
         resource: 'https://api.example.test/v1',
         metadataPath: '/.well-known/oauth-protected-resource/v1',
@@ -498,6 +503,21 @@ describe('an invalid policy', () => {
     ['a realm with a quote', 'POLICY.realm', edit(['realm'], 'a"b')],
     ['a realm with a backslash', 'POLICY.realm', edit(['realm'], 'a\\b')],
     ['an unknown top-level member', 'POLICY.unknown', edit(['unknown'], true)],
+    ['path_parameters drop', 'POLICY.path_parameters', edit(['path_parameters'], 'drop')],
+    ['a route path_parameters strip', 'POLICY.routes[1].path_parameters', edit(route(1, 'path_parameters'), 'strip')],
+    ['merge_slashes as a string', 'POLICY.merge_slashes', edit(['merge_slashes'], 'true')],
+    ['case_sensitive as a number', 'POLICY.case_sensitive', edit(['case_sensitive'], 0)],
+    [
+      'forward_override_headers as a string',
+      'POLICY.forward_override_headers',
+      edit(['forward_override_headers'], 'yes'),
+    ],
+    ['a path with an encoded unreserved character', 'POLICY.routes[1].path', edit(route(1, 'path'), '/%61dmin/*')],
+    ['a path with dot segments', 'POLICY.routes[1].path', edit(route(1, 'path'), '/x/../admin/*')],
+    ['a path with an empty segment', 'POLICY.routes[1].path', edit(route(1, 'path'), '/admin//x')],
+    ['a path with an encoded slash', 'POLICY.routes[1].path', edit(route(1, 'path'), '/a%2Fb/*')],
+    ['a path with a trailing dot', 'POLICY.routes[0].path', edit(route(0, 'path'), '/health.')],
+    ['a path with ; where parameters are refused', 'POLICY.routes[0].path', edit(route(0, 'path'), '/health;v=1')],
   ])('names the path of %s', (_case, path, change) => {
     const error = configError({ POLICY: policyWith(change) });
     expect(error.code).toBe('config_invalid');
@@ -509,6 +529,27 @@ describe('an invalid policy', () => {
   it('names the index the policy wrote when a route repeats an issuer id before an unknown one', () => {
     const error = configError({ POLICY: policyWith(edit(route(1, 'issuers'), ['partner', 'partner', 'nope'])) });
     expect(error.variable).toBe('POLICY.routes[1].issuers[2]');
+  });
+
+  it('says which normalised form a route path must be written in', () => {
+    expect(configError({ POLICY: policyWith(edit(route(1, 'path'), '/%61dmin/*')) }).problem).toBe(
+      'is not in the normalised form requests are matched in: write /admin/*',
+    );
+  });
+
+  it('accepts a path holding ; on a route that keeps path parameters', () => {
+    const policy = { ...minimalPolicy(), routes: [{ path: '/h;v=1/*', access: 'required', path_parameters: 'keep' }] };
+    expect(parseConfig({ POLICY: policy }).routes[0]?.pathParameters).toBe('keep');
+    expect(
+      parseConfig({
+        POLICY: { ...policy, routes: [{ path: '/h;v=1/*', access: 'required' }], path_parameters: 'keep' },
+      }).paths.pathParameters,
+    ).toBe('keep');
+  });
+
+  it('refuses a public path that is not in normal form in PUBLIC_PATHS', () => {
+    const error = configError({ ISSUER: 'https://corp.example/', AUDIENCE: 'a', PUBLIC_PATHS: '/%70ublic/*' });
+    expect(error.variable).toBe('PUBLIC_PATHS');
   });
 
   it('refuses a policy that is not an object', () => {

@@ -7,7 +7,8 @@ import { systemClock } from '../jwks/clock.ts';
 import { createJwksResolver, type JwksResolver, type ResolverIo } from '../jwks/resolver.ts';
 import { consoleLogger, type Logger } from '../log.ts';
 import { type Decision, newDecision, routeLabel } from '../observe/decision.ts';
-import { isCorsPreflight, routeMatches, routingMethod } from '../policy/route-policy.ts';
+import { requestTarget } from '../routing/request-target.ts';
+import { createRouteTable } from '../routing/route-table.ts';
 import { authorize, challengeScope } from './authorize.ts';
 import { checkJweHeader, type DecryptionKeys, parseDecryptionKeys } from './decrypt-token.ts';
 import { createDpopCheck, type DpopIo } from './dpop.ts';
@@ -36,6 +37,8 @@ export interface AuthResult {
 /** A request's outcome: the route it matched (its origin and rules), and its identity (`null` when it has none). */
 export interface Authenticated {
   readonly route: RouteConfig;
+  /** The URL the origin receives: the normalised path that the route matched, the query as sent. */
+  readonly url: URL;
   readonly auth: AuthResult | null;
   /** What each step found (route, issuer, key), for the request's decision line. */
   readonly decision: Decision;
@@ -117,12 +120,7 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
     dpop: dpopChallengeOf(route),
   }));
   const dpop = createDpopCheck(systemClock(now), log);
-
-  function matchRoute(request: Request, pathname: string): CompiledRoute {
-    const method = routingMethod(request);
-    for (const route of routes) if (routeMatches(route.config, method, pathname)) return route;
-    throw new VerifierError('no_route');
-  }
+  const table = createRouteTable(routes, config.paths);
 
   /** The token's issuer among the route's, and its verified claims: from the token cache, or verified now. */
   async function verifyForRoute(
@@ -234,32 +232,46 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
     throw new VerifierError('decryption_failed');
   }
 
+  /** The route's verdict on the request's credentials: `null` where it needs none, else the verified, authorised token. */
+  async function identify(
+    request: Request,
+    url: URL,
+    route: CompiledRoute,
+    preflight: boolean,
+    io: RequestIo,
+    decision: Decision,
+  ): Promise<AuthResult | null> {
+    if (route.config.access === 'public' || preflight) return null;
+    const authorization = request.headers.get('authorization');
+    if (authorization === null && route.config.access === 'optional') return null;
+    let scheme: Credentials['scheme'] | undefined;
+    try {
+      const credentials = extractCredentials(authorization);
+      scheme = credentials.scheme;
+      // RFC 6750 §2: a client must not send the token in more than one way; the query form is not accepted.
+      if (url.search && url.searchParams.has('access_token')) throw new VerifierError('malformed_authorization');
+      const auth = await verifyCredentials(request, url, credentials, route, io, decision);
+      authorize(auth.claims, route.config, route.scope);
+      return auth;
+    } catch (error) {
+      // On a route that accepts DPoP, every refusal names both schemes (RFC 9449 §7.1).
+      if (route.dpop && error instanceof VerifierError) error.dpop = { ...route.dpop, scheme };
+      throw error;
+    }
+  }
+
   return {
     config,
     challenge: { realm: config.realm, resourceMetadata: config.resource?.metadataUrl },
     async authenticate(request, io, url = new URL(request.url), decision = newDecision()) {
-      const route = matchRoute(request, url.pathname);
+      const target = requestTarget(request, url, config);
+      if (target.path.path !== url.pathname) decision.matchedPath = target.path.path;
+      const route = table.match(target.method, target.path);
       decision.route = route.label;
-      if (route.config.access === 'public' || isCorsPreflight(request))
-        return { route: route.config, auth: null, decision };
-      const authorization = request.headers.get('authorization');
-      if (authorization === null && route.config.access === 'optional') {
-        return { route: route.config, auth: null, decision };
-      }
-      let scheme: Credentials['scheme'] | undefined;
-      try {
-        const credentials = extractCredentials(authorization);
-        scheme = credentials.scheme;
-        // RFC 6750 §2: a client must not send the token in more than one way; the query form is not accepted.
-        if (url.search && url.searchParams.has('access_token')) throw new VerifierError('malformed_authorization');
-        const auth = await verifyCredentials(request, url, credentials, route, io, decision);
-        authorize(auth.claims, route.config, route.scope);
-        return { route: route.config, auth, decision };
-      } catch (error) {
-        // On a route that accepts DPoP, every refusal names both schemes (RFC 9449 §7.1).
-        if (route.dpop && error instanceof VerifierError) error.dpop = { ...route.dpop, scheme };
-        throw error;
-      }
+      const own = target.own ? table.match(target.own.method, target.own.path) : route;
+      const auth = await identify(request, url, route, target.preflight, io, decision);
+      if (own !== route) admitsToo(own, auth, request);
+      return { route: own.config, url: target.url, auth, decision };
     },
     async refreshKeys(io) {
       await Promise.all([...runtimes.values()].map(({ resolver }) => resolver.refresh(io)));
@@ -321,4 +333,19 @@ function result(issuer: IssuerRuntime, claims: JWTPayload, token: string): AuthR
 function payloadSegment(token: string): string {
   const first = token.indexOf('.');
   return token.slice(first + 1, token.indexOf('.', first + 1));
+}
+
+/**
+ * With forwarded override headers the route was chosen by what they name; the request's own
+ * method and path must pass their own route too, with the same identity, since an origin that
+ * ignores the override executes those instead.
+ */
+function admitsToo(route: CompiledRoute, auth: AuthResult | null, request: Request): void {
+  if (route.config.access === 'public') return;
+  if (auth === null) {
+    if (route.config.access === 'optional' && !request.headers.has('authorization')) return;
+    throw new VerifierError('missing_token');
+  }
+  if (!route.issuers.some((issuer) => issuer.config.id === auth.issuerId)) throw new VerifierError('wrong_issuer');
+  authorize(auth.claims, route.config, route.scope);
 }

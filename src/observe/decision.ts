@@ -9,6 +9,8 @@ export type KeyTier = 'token_cache' | 'memory' | 'cache_api' | 'kv' | 'coordinat
  */
 export interface Decision {
   route: string | undefined;
+  /** The normalised path (or an override's) that routes matched, when it is not the path as sent. */
+  matchedPath: string | undefined;
   issuer: string | undefined;
   /** The `kid` of the key that verified the token (a key we hold, so never a client's made-up value). */
   kid: string | undefined;
@@ -23,6 +25,7 @@ export interface Decision {
 export function newDecision(): Decision {
   return {
     route: undefined,
+    matchedPath: undefined,
     issuer: undefined,
     kid: undefined,
     keyTier: undefined,

@@ -48,6 +48,7 @@ export function createReporter(log: Logger, level: LogLevel): Reporter {
         method,
         path,
         route: decision.route,
+        matched_path: decision.matchedPath,
         issuer: decision.issuer,
         kid: decision.kid,
         key_tier: decision.keyTier,

@@ -1,4 +1,4 @@
-import type { PathPattern } from './path-pattern.ts';
+import type { PathPattern } from '../routing/path-pattern.ts';
 
 /** The validated configuration, whichever variables it came from: what the verifier and the proxy are built from. */
 
@@ -43,6 +43,19 @@ export type ClaimRule =
   | { readonly claim: string; readonly oneOf: readonly ClaimValue[] }
   | { readonly claim: string; readonly contains: ClaimValue };
 
+/** `refuse`: a path segment holding `;` is refused (404); `keep`: the origin reads `;` as data, matched literally. */
+export type PathParameters = 'refuse' | 'keep';
+
+/** How request paths are normalised and matched (README.md, "Paths the origin receives"). */
+export interface PathRules {
+  /** Merge `//` into `/` before matching and forwarding. */
+  readonly mergeSlashes: boolean;
+  /** `false`: route patterns match whatever the case (the origin still receives the path as sent). */
+  readonly caseSensitive: boolean;
+  /** For every route that does not say otherwise. */
+  readonly pathParameters: PathParameters;
+}
+
 export interface RouteConfig {
   /** `any`: the flat variables' catch-all, which also matches paths no pattern may match. */
   readonly path: PathPattern | 'any';
@@ -61,6 +74,8 @@ export interface RouteConfig {
   readonly originTimeoutMs: number | undefined;
   /** DPoP on this route, over each issuer's own; `undefined`: the issuer's. */
   readonly dpop: DpopMode | undefined;
+  /** Path parameters (`;`) on this route; `undefined`: the config's `paths.pathParameters`. */
+  readonly pathParameters: PathParameters | undefined;
 }
 
 export interface HeaderMapping {
@@ -106,6 +121,13 @@ export interface Config {
   readonly signingSecret: string | undefined;
   /** Whether the origin receives the client's `Authorization` header. */
   readonly forwardAuthorization: boolean;
+  /** How request paths are normalised before matching; the origin receives the normalised path. */
+  readonly paths: PathRules;
+  /**
+   * Whether method and URL override headers (`X-HTTP-Method-Override`, `X-Original-URL`, …)
+   * reach the origin; when they do, the request is routed by what they say as well.
+   */
+  readonly forwardOverrideHeaders: boolean;
   /** RFC 9728 protected-resource metadata; `undefined`: not published. */
   readonly resource: ResourceConfig | undefined;
 }

@@ -4,6 +4,7 @@ import {
   DEFAULT_JWKS_CACHE_TTL_SECONDS,
   DEFAULT_JWKS_REFRESH_COOLDOWN_SECONDS,
   DEFAULT_ORIGIN_TIMEOUT_SECONDS,
+  DEFAULT_PATH_RULES,
   DEFAULT_REALM,
   MAX_JWKS_CACHE_TTL_SECONDS,
   MAX_ORIGIN_TIMEOUT_SECONDS,
@@ -11,8 +12,8 @@ import {
 } from '../constants.ts';
 import { ORIGIN_SERVICE_BINDING, type Vars } from '../env.ts';
 import { ConfigError } from '../errors.ts';
+import { parsePathPattern, patternProblem } from '../routing/path-pattern.ts';
 import type { Config, DpopMode, IssuerConfig, RouteConfig } from './config-model.ts';
-import { parsePathPattern } from './path-pattern.ts';
 import { parseResource } from './resource.ts';
 import { keySourceUrl, parseAlgorithms, parseOrigin, parseRealm, parseScopes, wholeSeconds } from './values.ts';
 
@@ -78,6 +79,7 @@ export function parseFlatVariables(vars: Vars): Config {
         originService: undefined,
         originTimeoutMs: undefined,
         dpop: undefined,
+        pathParameters: undefined,
       },
     ],
     origin: origin === undefined ? undefined : parseOrigin('ORIGIN', origin),
@@ -89,6 +91,8 @@ export function parseFlatVariables(vars: Vars): Config {
     headers: [],
     signingSecret: undefined,
     forwardAuthorization: true,
+    paths: DEFAULT_PATH_RULES,
+    forwardOverrideHeaders: false,
     resource:
       resource === undefined
         ? undefined
@@ -145,6 +149,8 @@ function parsePublicPaths(text: string | undefined): RouteConfig[] {
   return list(text, ',').map((item) => {
     const path = parsePathPattern(item);
     if (!path) throw new ConfigError('PUBLIC_PATHS', 'entries must be /exact or /prefix/* paths');
+    const problem = patternProblem(path, DEFAULT_PATH_RULES, false);
+    if (problem) throw new ConfigError('PUBLIC_PATHS', `entry ${item} ${problem}`);
     return {
       path,
       methods: undefined,
@@ -156,6 +162,7 @@ function parsePublicPaths(text: string | undefined): RouteConfig[] {
       originService: undefined,
       originTimeoutMs: undefined,
       dpop: undefined,
+      pathParameters: undefined,
     };
   });
 }

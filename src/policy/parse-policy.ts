@@ -5,13 +5,14 @@ import {
   DEFAULT_JWKS_CACHE_TTL_SECONDS,
   DEFAULT_JWKS_REFRESH_COOLDOWN_SECONDS,
   DEFAULT_ORIGIN_TIMEOUT_SECONDS,
+  DEFAULT_PATH_RULES,
   DEFAULT_REALM,
   MAX_ORIGIN_TIMEOUT_SECONDS,
 } from '../constants.ts';
 import { ConfigError } from '../errors.ts';
 import { checkMappedHeaderName } from '../proxy/header-names.ts';
-import type { ClaimRule, Config, HeaderMapping, IssuerConfig, RouteConfig } from './config-model.ts';
-import { parsePathPattern } from './path-pattern.ts';
+import { parsePathPattern, patternProblem } from '../routing/path-pattern.ts';
+import type { ClaimRule, Config, HeaderMapping, IssuerConfig, PathRules, RouteConfig } from './config-model.ts';
 import { parseResource } from './resource.ts';
 import { type Policy, type PolicyIssuer, type PolicyRoute, policySchema } from './schema.ts';
 import { keySourceUrl, normalizeTokenType, parseAlgorithms, parseOrigin, parseRealm, wholeSeconds } from './values.ts';
@@ -41,7 +42,12 @@ function parseJson(text: string): unknown {
 function compilePolicy(policy: Policy, fallbacks: PolicyFallbacks): Config {
   const issuers = new Map<string, IssuerConfig>();
   for (const [id, issuer] of Object.entries(policy.issuers)) issuers.set(id, compileIssuer(id, issuer));
-  const routes = policy.routes.map((route, i) => compileRoute(route, `POLICY.routes[${i}]`, issuers));
+  const paths: PathRules = {
+    mergeSlashes: policy.merge_slashes ?? DEFAULT_PATH_RULES.mergeSlashes,
+    caseSensitive: policy.case_sensitive ?? DEFAULT_PATH_RULES.caseSensitive,
+    pathParameters: policy.path_parameters ?? DEFAULT_PATH_RULES.pathParameters,
+  };
+  const routes = policy.routes.map((route, i) => compileRoute(route, `POLICY.routes[${i}]`, issuers, paths));
 
   const { resource } = policy;
   const originService = exclusiveOriginService(policy, 'POLICY');
@@ -63,6 +69,8 @@ function compilePolicy(policy: Policy, fallbacks: PolicyFallbacks): Config {
     headers: compileHeaders(policy.headers ?? {}),
     signingSecret: policy.sign_headers?.secret,
     forwardAuthorization: policy.forward_authorization ?? true,
+    paths,
+    forwardOverrideHeaders: policy.forward_override_headers ?? false,
     resource:
       resource === undefined
         ? undefined
@@ -114,9 +122,16 @@ function compileIssuer(id: string, issuer: PolicyIssuer): IssuerConfig {
   };
 }
 
-function compileRoute(route: PolicyRoute, at: string, issuers: ReadonlyMap<string, IssuerConfig>): RouteConfig {
+function compileRoute(
+  route: PolicyRoute,
+  at: string,
+  issuers: ReadonlyMap<string, IssuerConfig>,
+  paths: PathRules,
+): RouteConfig {
   const path = parsePathPattern(route.path);
   if (!path) throw new ConfigError(`${at}.path`, 'must be /exact or /prefix/* (/* is every path)');
+  const problem = patternProblem(path, paths, (route.path_parameters ?? paths.pathParameters) === 'keep');
+  if (problem) throw new ConfigError(`${at}.path`, problem);
   const isPublic = route.access === 'public';
   if (isPublic) {
     for (const name of ['issuers', 'scopes', 'claims'] as const) {
@@ -135,6 +150,7 @@ function compileRoute(route: PolicyRoute, at: string, issuers: ReadonlyMap<strin
     originService,
     originTimeoutMs: route.origin_timeout_seconds === undefined ? undefined : route.origin_timeout_seconds * 1000,
     dpop: route.dpop,
+    pathParameters: route.path_parameters,
   };
 }
 

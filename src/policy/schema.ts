@@ -1,10 +1,12 @@
 import * as v from 'valibot';
 import {
+  DEFAULT_PATH_RULES,
   MAX_JWKS_CACHE_TTL_SECONDS,
   MAX_ORIGIN_TIMEOUT_SECONDS,
   MIN_JWKS_CACHE_TTL_SECONDS,
   SUPPORTED_ALGORITHMS,
 } from '../constants.ts';
+import { OVERRIDE_HEADERS } from '../routing/override-headers.ts';
 
 /**
  * The POLICY variable's shape: the one definition that validates it at start-up, gives its
@@ -40,6 +42,9 @@ const dpopMode = (meaning: string) =>
   v.optional(
     v.pipe(v.picklist(['off', 'allowed', 'required'], 'must be off, allowed or required'), v.description(meaning)),
   );
+const pathParameters = (meaning: string) =>
+  v.optional(v.pipe(v.picklist(['refuse', 'keep'], 'must be refuse or keep'), v.description(meaning)));
+const flag = (meaning: string) => v.optional(v.pipe(v.boolean(), v.description(meaning)));
 const claimValue = v.union([v.string(), v.number(), v.boolean()], 'must be a string, number or boolean');
 
 const issuer = v.strictObject({
@@ -129,6 +134,7 @@ const route = v.strictObject({
   origin_service: originService('The service binding this route forwards through, instead of an origin URL.'),
   origin_timeout_seconds: seconds(1, MAX_ORIGIN_TIMEOUT_SECONDS, "Seconds to wait for this route's origin's headers."),
   dpop: dpopMode("DPoP on this route, over each issuer's own setting."),
+  path_parameters: pathParameters('Path parameters (`;` in a segment) on this route, over the top-level setting.'),
 });
 
 const headerSource = v.union(
@@ -177,6 +183,18 @@ export const policySchema = v.strictObject({
   ),
   forward_authorization: v.optional(
     v.pipe(v.boolean(), v.description("Whether the origin receives the client's Authorization header. Default true.")),
+  ),
+  path_parameters: pathParameters(
+    `A path segment holding \`;\`: refuse (404; servlet containers read \`..;\` as \`..\`) or keep (the origin reads \`;\` as data; matched literally). Default ${DEFAULT_PATH_RULES.pathParameters}.`,
+  ),
+  merge_slashes: flag(
+    `Merge // into / before matching and forwarding; false keeps empty segments and matches them literally. Default ${DEFAULT_PATH_RULES.mergeSlashes}.`,
+  ),
+  case_sensitive: flag(
+    `false: route patterns match whatever the case (for case-insensitive origins such as IIS); the origin still receives the path as sent. Default ${DEFAULT_PATH_RULES.caseSensitive}.`,
+  ),
+  forward_override_headers: flag(
+    `Whether the method and URL override headers (${OVERRIDE_HEADERS.join(', ')}) reach the origin; when true, the request is routed by the method and path they name, and its own method and path must be admitted too. Default false.`,
   ),
   resource: v.optional(
     v.strictObject({

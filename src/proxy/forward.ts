@@ -4,6 +4,7 @@ import { IDENTITY_SIGNING_SECRET_MIN_LENGTH } from '../constants.ts';
 import { ConfigError, VerifierError } from '../errors.ts';
 import { IDENTITY_SIGNATURE_HEADER, importIdentityKey, signIdentity } from '../identity/signature.ts';
 import { headerPlan, identityHeaderNames, originRequestHeaders } from './headers.ts';
+import { isWebSocketUpgrade } from './websocket.ts';
 
 /** The origin URL for a request: the origin's base path, then the request's path and query. */
 export function originUrl(origin: string, { pathname, search }: URL): string {
@@ -37,14 +38,15 @@ export interface ForwardDeps {
 /**
  * The proxy for a config: every route's origin checked and the header plan fixed once, here.
  * Sends the request on with its method and body streamed as they arrive, and returns the
- * origin's response as is, also streamed. Redirects go back to the client untouched. An origin
- * is a URL or a Worker service binding; both get the same request, headers and error mapping.
+ * origin's response as is, also streamed. Redirects go back to the client untouched; a WebSocket
+ * upgrade is passed on and the origin's 101 returned with its socket. An origin is a URL or a
+ * Worker service binding; both get the same request, headers and error mapping.
  */
 export function createForwarder(config: Config, { fetch: doFetch = fetch, now = Date.now }: ForwardDeps = {}): Forward {
   const hasOwn = (level: Pick<RouteConfig, 'origin' | 'originService'>) =>
     level.origin !== undefined || level.originService !== undefined;
   if (!hasOwn(config) && !config.routes.every(hasOwn)) throw new ConfigError('ORIGIN', 'is required');
-  const plan = headerPlan(config.headers, config.forwardAuthorization);
+  const plan = headerPlan(config);
   const signer = config.signingSecret === undefined ? undefined : identitySigner(config.signingSecret);
 
   return async (request, url, route, auth, env) => {
@@ -55,6 +57,7 @@ export function createForwarder(config: Config, { fetch: doFetch = fetch, now = 
       base === undefined ? serviceBinding(env, (route.originService ?? config.originService) as string) : undefined;
     const method = request.method;
     const headers = originRequestHeaders(request.headers, auth, plan);
+    if (isWebSocketUpgrade(request)) headers.set('upgrade', 'websocket');
     const target = base === undefined ? serviceUrl(url) : originUrl(base, url);
     if (auth && signer) {
       const names = identityHeaderNames(headers, plan.mappings);
@@ -70,7 +73,7 @@ export function createForwarder(config: Config, { fetch: doFetch = fetch, now = 
     }
     const hasBody = method !== 'GET' && method !== 'HEAD';
     // Bounds the wait for the response headers only: once they arrive the timer is cleared, so
-    // a body that has started streaming is never cut.
+    // a body that has started streaming, or a WebSocket past its 101, is never cut.
     const abort = new AbortController();
     const timeoutMs = route.originTimeoutMs ?? config.originTimeoutMs;
     const timer = setTimeout(() => abort.abort(new VerifierError('origin_timeout')), timeoutMs);

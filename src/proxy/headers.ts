@@ -1,18 +1,33 @@
 import type { AuthResult } from '../auth/verifier.ts';
 import type { HeaderMapping } from '../config.ts';
+import { OVERRIDE_HEADERS } from '../routing/override-headers.ts';
 import { AUTH_HEADER_PREFIX, NOT_FORWARDED } from './header-names.ts';
 import { isHeaderSafe, setMappedHeaders } from './identity-headers.ts';
 
 /** What the policy says about the origin's request headers, fixed when the gateway is built. */
 export interface HeaderPlan {
-  /** Client headers never forwarded: hop-by-hop, the mapped names, and `authorization` when it is not forwarded. */
+  /**
+   * Client headers never forwarded: hop-by-hop, the mapped names, `authorization` when it is not
+   * forwarded, and the method and URL override headers unless the policy forwards them.
+   */
   readonly removed: ReadonlySet<string>;
   readonly mappings: readonly HeaderMapping[];
 }
 
-export function headerPlan(mappings: readonly HeaderMapping[], forwardAuthorization: boolean): HeaderPlan {
+export interface HeaderRules {
+  readonly headers: readonly HeaderMapping[];
+  readonly forwardAuthorization: boolean;
+  readonly forwardOverrideHeaders: boolean;
+}
+
+export function headerPlan({
+  headers: mappings,
+  forwardAuthorization,
+  forwardOverrideHeaders,
+}: HeaderRules): HeaderPlan {
   const removed = new Set([...NOT_FORWARDED, ...mappings.map((mapping) => mapping.name)]);
   if (!forwardAuthorization) removed.add('authorization');
+  if (!forwardOverrideHeaders) for (const name of OVERRIDE_HEADERS) removed.add(name);
   return { removed, mappings };
 }
 

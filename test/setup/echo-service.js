@@ -17,6 +17,20 @@ export default {
     if (url.pathname.endsWith('/redirect'))
       return new Response(null, { status: 302, headers: { location: '/elsewhere' } });
     if (url.pathname.endsWith('/throw')) throw new Error('the origin Worker failed');
+    if (url.pathname.endsWith('/ws') && request.headers.get('upgrade') === 'websocket') {
+      // The first message is what the upgrade carried; then every message comes back as sent.
+      const [client, server] = Object.values(new WebSocketPair());
+      server.accept();
+      server.send(
+        JSON.stringify({ method: request.method, path: url.pathname, headers: Object.fromEntries(request.headers) }),
+      );
+      // Binary frames arrive as a Blob at this compatibility date; they go back as bytes.
+      server.addEventListener('message', (event) => {
+        if (typeof event.data === 'string') server.send(event.data);
+        else new Response(event.data).arrayBuffer().then((bytes) => server.send(bytes));
+      });
+      return new Response(null, { status: 101, webSocket: client });
+    }
 
     const body = new Uint8Array(await request.arrayBuffer());
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
