@@ -42,6 +42,8 @@ const ALL_OPERATIONS: readonly Operation[] = [
   { label: 'raw crypto.subtle.verify ES256', op: 'raw-ES256', tokens: 'unique ES256' },
   { label: 'jose compactVerify RS256, key imported', op: 'jose-RS256', tokens: 'unique RS256' },
   { label: 'token shape check RS256', op: 'shape', tokens: 'unique RS256' },
+  { label: 'path normaliser, ordinary path', op: 'normalize-ordinary', tokens: 'repeated RS256' },
+  { label: 'path normaliser, encoded path', op: 'normalize-encoded', tokens: 'repeated RS256' },
   { label: 'new Request (subtracted below)', op: 'request', tokens: 'unique RS256' },
   { label: 'authenticate() unique RS256', op: 'path', tokens: 'unique RS256' },
   { label: 'authenticate() repeated RS256', op: 'path', tokens: 'repeated RS256' },

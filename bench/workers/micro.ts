@@ -6,6 +6,8 @@
  *   jose-RS256 / jose-ES256: jose's compactVerify (the signature check edge-verifier uses) over
  *     the given tokens, the key already imported (what jose adds around the raw verify);
  *   shape: edge-verifier's token shape check over the given tokens;
+ *   normalize-ordinary / normalize-encoded: the request path normaliser on an ordinary path, and
+ *     on one that takes its slow path (encodings, `//`, a dot segment);
  *   path: edge-verifier's whole authenticate() over the given tokens (unique or repeated);
  *   request: only the `Request` each path/gateway operation builds (its share, to subtract);
  *   gateway / passthrough: one whole request through edge-verifier's gateway, or through a
@@ -18,6 +20,8 @@ import { createApp } from '../../src/app.ts';
 import { parseTokenShape } from '../../src/auth/token-shape.ts';
 import { createVerifier } from '../../src/auth/verifier.ts';
 import { parseConfig } from '../../src/config.ts';
+import { DEFAULT_PATH_RULES } from '../../src/constants.ts';
+import { normalizePath } from '../../src/routing/normalize-path.ts';
 import { createPassthrough } from './passthrough.ts';
 
 type Bindings = { ISSUER: string; AUDIENCE: string; JWKS_URI: string; RS256_JWK: string; ES256_JWK: string };
@@ -102,6 +106,14 @@ export default {
         parseTokenShape(tokens[i % tokens.length] as string);
         ok++;
       }
+      return Response.json({ ok });
+    }
+    if (op === 'normalize-ordinary' || op === 'normalize-encoded') {
+      // Parsed as a request's URL is, so the normaliser sees what it sees in the Worker.
+      const sent = op === 'normalize-ordinary' ? '/api/v1/items/42' : '/%61pi//v1/./items/%34%32';
+      const pathname = new URL(`https://edge.invalid${sent}`).pathname;
+      let ok = 0;
+      for (let i = 0; i < n; i++) if (normalizePath(pathname, DEFAULT_PATH_RULES).path === '/api/v1/items/42') ok++;
       return Response.json({ ok });
     }
     if (op === 'none') return Response.json({ ok: n });

@@ -169,6 +169,30 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
     return result(issuer, claims, token);
   }
 
+  /** The request's credentials read, verified and authorised for the route; refusals name the route's DPoP scheme too. */
+  async function verifyRequest(
+    request: Request,
+    url: URL,
+    route: CompiledRoute,
+    io: RequestIo,
+    decision: Decision,
+  ): Promise<AuthResult> {
+    let scheme: Credentials['scheme'] | undefined;
+    try {
+      const credentials = extractCredentials(request.headers.get('authorization'));
+      scheme = credentials.scheme;
+      // RFC 6750 §2: a client must not send the token in more than one way; the query form is not accepted.
+      if (url.search && url.searchParams.has('access_token')) throw new VerifierError('malformed_authorization');
+      const auth = await verifyCredentials(request, url, credentials, route, io, decision);
+      authorize(auth.claims, route.config, route.scope);
+      return auth;
+    } catch (error) {
+      // On a route that accepts DPoP, every refusal names both schemes (RFC 9449 §7.1).
+      if (route.dpop && error instanceof VerifierError) error.dpop = { ...route.dpop, scheme };
+      throw error;
+    }
+  }
+
   /**
    * The token, verified; then the proof its scheme asks for: a DPoP proof of the key it is bound
    * to (RFC 9449 §7.1), once only; or, under `required`, refused as a Bearer token. Then its
@@ -232,44 +256,18 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
     throw new VerifierError('decryption_failed');
   }
 
-  /** The route's verdict on the request's credentials: `null` where it needs none, else the verified, authorised token. */
-  async function identify(
-    request: Request,
-    url: URL,
-    route: CompiledRoute,
-    preflight: boolean,
-    io: RequestIo,
-    decision: Decision,
-  ): Promise<AuthResult | null> {
-    if (route.config.access === 'public' || preflight) return null;
-    const authorization = request.headers.get('authorization');
-    if (authorization === null && route.config.access === 'optional') return null;
-    let scheme: Credentials['scheme'] | undefined;
-    try {
-      const credentials = extractCredentials(authorization);
-      scheme = credentials.scheme;
-      // RFC 6750 §2: a client must not send the token in more than one way; the query form is not accepted.
-      if (url.search && url.searchParams.has('access_token')) throw new VerifierError('malformed_authorization');
-      const auth = await verifyCredentials(request, url, credentials, route, io, decision);
-      authorize(auth.claims, route.config, route.scope);
-      return auth;
-    } catch (error) {
-      // On a route that accepts DPoP, every refusal names both schemes (RFC 9449 §7.1).
-      if (route.dpop && error instanceof VerifierError) error.dpop = { ...route.dpop, scheme };
-      throw error;
-    }
-  }
-
   return {
     config,
     challenge: { realm: config.realm, resourceMetadata: config.resource?.metadataUrl },
     async authenticate(request, io, url = new URL(request.url), decision = newDecision()) {
       const target = requestTarget(request, url, config);
-      if (target.path.path !== url.pathname) decision.matchedPath = target.path.path;
+      if (target.path.path !== target.sentPath) decision.matchedPath = target.path.path;
       const route = table.match(target.method, target.path);
       decision.route = route.label;
       const own = target.own ? table.match(target.own.method, target.own.path) : route;
-      const auth = await identify(request, url, route, target.preflight, io, decision);
+      const auth = anonymous(route, target.preflight, request)
+        ? null
+        : await verifyRequest(request, url, route, io, decision);
       if (own !== route) admitsToo(own, auth, request);
       return { route: own.config, url: target.url, auth, decision };
     },
@@ -333,6 +331,12 @@ function result(issuer: IssuerRuntime, claims: JWTPayload, token: string): AuthR
 function payloadSegment(token: string): string {
   const first = token.indexOf('.');
   return token.slice(first + 1, token.indexOf('.', first + 1));
+}
+
+/** A request the route lets through without a token: a public route, a CORS preflight, an optional route without `Authorization`. */
+function anonymous(route: CompiledRoute, preflight: boolean, request: Request): boolean {
+  if (route.config.access === 'public' || preflight) return true;
+  return route.config.access === 'optional' && !request.headers.has('authorization');
 }
 
 /**

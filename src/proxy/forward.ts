@@ -57,7 +57,7 @@ export function createForwarder(config: Config, { fetch: doFetch = fetch, now = 
       base === undefined ? serviceBinding(env, (route.originService ?? config.originService) as string) : undefined;
     const method = request.method;
     const headers = originRequestHeaders(request.headers, auth, plan);
-    if (isWebSocketUpgrade(request)) headers.set('upgrade', 'websocket');
+    if (method === 'GET' && isWebSocketUpgrade(request.headers)) headers.set('upgrade', 'websocket');
     const target = base === undefined ? serviceUrl(url) : originUrl(base, url);
     if (auth && signer) {
       const names = identityHeaderNames(headers, plan.mappings);

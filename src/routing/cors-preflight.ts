@@ -9,13 +9,3 @@ export function isCorsPreflight(request: Request): boolean {
     !request.headers.has('authorization')
   );
 }
-
-/**
- * The method a request is routed by: a preflight goes where the request it announces will go
- * (its `Access-Control-Request-Method`), so `methods: ["POST"]` covers the POST's preflight.
- */
-export function routingMethod(request: Request): string {
-  const method = request.method;
-  if (method !== 'OPTIONS' || !isCorsPreflight(request)) return method;
-  return request.headers.get('access-control-request-method') ?? method;
-}

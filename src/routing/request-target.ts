@@ -1,6 +1,6 @@
 import { VerifierError } from '../errors.ts';
 import type { PathRules } from '../policy/config-model.ts';
-import { isCorsPreflight, routingMethod } from './cors-preflight.ts';
+import { isCorsPreflight } from './cors-preflight.ts';
 import { type NormalizedPath, normalizePath } from './normalize-path.ts';
 import { readOverrides } from './override-headers.ts';
 
@@ -10,6 +10,8 @@ export interface RequestTarget {
   readonly method: string;
   /** The path routes match: an override's, else the request's own, normalised. */
   readonly path: NormalizedPath;
+  /** The request's path as sent (after the URL parser), for the decision line when it differs. */
+  readonly sentPath: string;
   /** The URL the origin receives: the request's normalised path, its query as sent. */
   readonly url: URL;
   /** A CORS preflight (never one that carries override headers: browsers send none on a preflight). */
@@ -28,28 +30,28 @@ export interface TargetRules {
 
 /**
  * Normalises the request's path once: what routes match is exactly what the origin receives.
- * Override headers are read only when the policy forwards them (otherwise they are stripped
- * and nobody downstream sees them).
+ * A CORS preflight is routed by the method it announces, so `methods: ["POST"]` covers the
+ * POST's preflight. Override headers are read only when the policy forwards them (otherwise
+ * they are stripped and nobody downstream sees them).
  */
 export function requestTarget(request: Request, url: URL, rules: TargetRules): RequestTarget {
-  const path = normalizePath(url.pathname, rules.paths);
-  const forwarded = path.path === url.pathname ? url : withPath(url, path.path);
+  const sentPath = url.pathname;
+  const path = normalizePath(sentPath, rules.paths);
+  const forwarded = path.path === sentPath ? url : withPath(url, path.path);
+  const method = request.method;
   const overrides = rules.forwardOverrideHeaders ? readOverrides(request.headers, rules.paths) : undefined;
   if (overrides === undefined) {
-    return {
-      method: routingMethod(request),
-      path,
-      url: forwarded,
-      preflight: isCorsPreflight(request),
-      own: undefined,
-    };
+    const preflight = method === 'OPTIONS' && isCorsPreflight(request);
+    const routed = preflight ? (request.headers.get('access-control-request-method') ?? method) : method;
+    return { method: routed, path, sentPath, url: forwarded, preflight, own: undefined };
   }
   return {
-    method: overrides.method ?? request.method,
+    method: overrides.method ?? method,
     path: overrides.path ?? path,
+    sentPath,
     url: forwarded,
     preflight: false,
-    own: { method: request.method, path },
+    own: { method, path },
   };
 }
 

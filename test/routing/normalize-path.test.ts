@@ -57,6 +57,7 @@ describe('normalizePath', () => {
     ['/admin%20/x'],
     ['/%20admin/x'],
     ['/admin./x'],
+    ['/x/admin.'],
     ['/admin%2e/x'],
     ['/admin.../x'],
     ['/a%zz'],
