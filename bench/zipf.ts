@@ -1,12 +1,12 @@
 /**
  * What the verified-token cache buys under Zipf traffic: edge-verifier's own cache
- * (src/auth/token-cache.ts, its real size) run over a Zipf stream like the one wrk sends
+ * (src/token/token-cache.ts, its real size) run over a Zipf stream like the one wrk sends
  * (bench/load/tokens.lua), counting the requests it answers without a signature check.
  */
 
 import { seededRandom, zipfSampler } from '../scripts/simulate/traffic.ts';
-import { createVerifiedTokenCache } from '../src/auth/token-cache.ts';
 import { VERIFIED_TOKEN_CACHE_MAX_ENTRIES } from '../src/constants.ts';
+import { createVerifiedTokenCache } from '../src/token/token-cache.ts';
 
 export function zipfCacheHitRatio(requests: number, tokens: readonly string[], s: number): number {
   const rank = zipfSampler(tokens.length, s, seededRandom(1));

@@ -41,7 +41,7 @@ interface StartedConfig {
 const worker = Object.assign(
   {},
   ...(await Promise.all(
-    ['../src/env.ts', '../src/config.ts', '../src/app.ts', '../src/observe/settings.ts'].map(
+    ['../src/env.ts', '../src/config.ts', '../src/worker/app.ts', '../src/observe/settings.ts'].map(
       (module): Promise<object> => import(new URL(module, import.meta.url).href),
     ),
   )),

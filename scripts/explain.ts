@@ -42,7 +42,7 @@ const worker = Object.assign(
     [
       '../src/env.ts',
       '../src/config.ts',
-      '../src/app.ts',
+      '../src/worker/app.ts',
       '../src/observe/settings.ts',
       '../src/observe/decision.ts',
     ].map((module): Promise<object> => import(new URL(module, import.meta.url).href)),
@@ -64,7 +64,7 @@ export interface Explanation {
   readonly forwarded: boolean;
 }
 
-/** The order in which the Worker checks a verified token's claims (src/auth/check-claims.ts), with each failure's code. */
+/** The order in which the Worker checks a verified token's claims (src/token/check-claims.ts), with each failure's code. */
 const CLAIM_CHECKS = [
   ['iss', 'the exact expected issuer', 'wrong_issuer'],
   ['aud', 'one of the audiences (or, with no aud, a listed client_id)', 'wrong_audience'],

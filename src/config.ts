@@ -9,6 +9,7 @@ export type {
   ClaimRule,
   ClaimValue,
   Config,
+  DpopMode,
   HeaderMapping,
   IssuerConfig,
   PathParameters,

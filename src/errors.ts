@@ -152,8 +152,6 @@ export class VerifierError extends Error {
 
   /** `detail` is for logs and problem bodies only when it comes from our own config, never from the token. */
   readonly detail: string | undefined;
-  /** Set on a route that accepts DPoP: which challenges the refusal carries (RFC 9449 §7.1). */
-  dpop?: DpopChallenge;
   /** With `use_dpop_nonce`: the nonce to send in `DPoP-Nonce` (RFC 9449 §9). */
   dpopNonce?: string;
 

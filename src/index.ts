@@ -1,9 +1,9 @@
-import { createGateway } from './gateway.ts';
+import { createGateway } from './worker/gateway.ts';
 
 /** The Worker `wrangler deploy` ships: the gateway, configured by its variables. */
 export default createGateway();
 
 /** The optional `DPOP_REPLAY` Durable Object (README.md, "DPoP"). */
-export { DpopReplay } from './auth/dpop-replay-object.ts';
+export { DpopReplay } from './binding/dpop-replay-object.ts';
 /** The optional `JWKS_COORDINATOR` Durable Object (README.md, "Running at scale"). */
 export { JwksCoordinator } from './coordinator/durable-object.ts';

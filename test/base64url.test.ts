@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { base64urlToBytes, base64urlToBytesInJs } from '../src/encoding/base64url.ts';
+import { base64urlToBytes, base64urlToBytesInJs } from '../src/shared/base64url.ts';
 import { b64url } from './security/harness.ts';
 
 describe('base64url decoding', () => {

@@ -125,14 +125,14 @@ describe('configuration', () => {
 });
 
 it('leaves ORIGIN optional for the middleware, but the gateway requires it', async () => {
-  const { createApp } = await import('../src/app.ts');
+  const { createApp } = await import('../src/worker/app.ts');
   const config = parseConfig({ ...base, ORIGIN: undefined });
   expect(config.origin).toBeUndefined();
   expect(() => createApp(config)).toThrow(ConfigError);
 });
 
 it('forwards through the ORIGIN_SERVICE binding when the Worker has one and no ORIGIN', async () => {
-  const { createApp } = await import('../src/app.ts');
+  const { createApp } = await import('../src/worker/app.ts');
   const config = parseConfig({ ...base, ORIGIN: undefined, ORIGIN_SERVICE_BOUND: true });
   expect(config.originService).toBe('ORIGIN_SERVICE');
   expect(() => createApp(config)).not.toThrow();

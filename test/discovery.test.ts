@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { metadataUrls } from '../src/jwks/discovery.ts';
+import { metadataUrls } from '../src/keys/remote/discovery.ts';
 import { TestIssuer } from './helpers/issuer.ts';
 import { TestOrigin } from './helpers/origin.ts';
 import { bearer, callWorker, varsFor } from './helpers/worker.ts';

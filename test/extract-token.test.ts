@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extractCredentials, isB64token } from '../src/auth/extract-token.ts';
+import { extractCredentials, isB64token } from '../src/credentials/authorization.ts';
 import { VerifierError } from '../src/errors.ts';
 
 /** The header parse, then the b64token grammar the verifier applies to a token that failed. */
@@ -19,9 +19,9 @@ describe('Authorization header parsing (RFC 6750 §2.1)', () => {
   });
 
   it('reads a DPoP header (RFC 9449 §7.1) with its scheme, in any case; two values are still malformed', () => {
-    expect(extractCredentials('DPoP a.b.c')).toEqual({ scheme: 'dpop', token: 'a.b.c' });
-    expect(extractCredentials('dpop a.b.c')).toEqual({ scheme: 'dpop', token: 'a.b.c' });
-    expect(extractCredentials('Bearer a.b.c')).toEqual({ scheme: 'bearer', token: 'a.b.c' });
+    expect(extractCredentials('DPoP a.b.c')).toMatchObject({ scheme: 'dpop', token: 'a.b.c' });
+    expect(extractCredentials('dpop a.b.c')).toMatchObject({ scheme: 'dpop', token: 'a.b.c' });
+    expect(extractCredentials('Bearer a.b.c')).toMatchObject({ scheme: 'bearer', token: 'a.b.c' });
     expect(() => extractCredentials('Basic eA==, DPoP a.b.c')).toThrow('malformed');
   });
 

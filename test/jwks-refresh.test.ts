@@ -214,7 +214,7 @@ describe('JWKS refresh', () => {
     let hang = false;
     const fetchThatCanHang: typeof fetch = (input, init) =>
       hang && String(input) === issuer.jwksUri ? new Promise<Response>(() => {}) : fetch(input, init);
-    const { createApp } = await import('../src/app.ts');
+    const { createApp } = await import('../src/worker/app.ts');
     const { parseConfig } = await import('../src/config.ts');
     const { createExecutionContext } = await import('cloudflare:test');
     const { envWith } = await import('./helpers/worker.ts');

@@ -86,7 +86,7 @@ describe('JWKS cache tiers', () => {
   it('ignores a corrupt KV entry and fetches from the issuer', async () => {
     const issuer = await TestIssuer.create();
     const { env } = await import('cloudflare:workers');
-    const { kvKey } = await import('../src/jwks/store-kv.ts');
+    const { kvKey } = await import('../src/keys/remote/store-kv.ts');
     await (env as { JWKS_CACHE: KVNamespace }).JWKS_CACHE.put(kvKey(issuer.jwksUri), '{"keys":"nope"}');
     const gateway = new ClockedGateway(varsFor(issuer, new TestOrigin()));
     expect((await gateway.call(bearer(await issuer.mint()))).status).toBe(200);
@@ -122,7 +122,7 @@ describe('scheduled refresh', () => {
     const { createExecutionContext, createScheduledController, waitOnExecutionContext } = await import(
       'cloudflare:test'
     );
-    const { createGateway } = await import('../src/gateway.ts');
+    const { createGateway } = await import('../src/worker/gateway.ts');
     const { envWith } = await import('./helpers/worker.ts');
     const { makeKey } = await import('./helpers/issuer.ts');
     const issuer = await TestIssuer.create();

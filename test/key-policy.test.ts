@@ -1,7 +1,7 @@
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { keyFitsAlgorithm, unusableKeyReason } from '../src/jwks/key-policy.ts';
-import { parseJwks } from '../src/jwks/parse-jwks.ts';
+import { keyFitsAlgorithm, unusableKeyReason } from '../src/keys/remote/key-policy.ts';
+import { parseJwks } from '../src/keys/remote/parse-jwks.ts';
 import { makeWeakRsaKey } from './helpers/issuer.ts';
 
 let rsa: JWK;

@@ -1,10 +1,10 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createApp } from '../src/app.ts';
 import { parseConfig } from '../src/config.ts';
 import type { Env } from '../src/env.ts';
 import { ConfigError } from '../src/errors.ts';
 import { verifyIdentitySignature } from '../src/identity/signature.ts';
+import { createApp } from '../src/worker/app.ts';
 import { TestIssuer } from './helpers/issuer.ts';
 import { TestOrigin } from './helpers/origin.ts';
 import { policyIssuer, policyVars } from './helpers/policy.ts';

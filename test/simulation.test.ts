@@ -6,8 +6,8 @@ import { buildScenario, NEW_KID, OLD_KID, SCENARIO_NAMES, type ScenarioName } fr
 import { SMALL } from '../scripts/simulate/settings.ts';
 import { type Row, simulate } from '../scripts/simulate/simulate.ts';
 import { createCoordinator } from '../src/coordinator/coordinator.ts';
-import { createJwksResolver } from '../src/jwks/resolver.ts';
-import { createKvStore } from '../src/jwks/store-kv.ts';
+import { createJwksResolver } from '../src/keys/remote/resolver.ts';
+import { createKvStore } from '../src/keys/remote/store-kv.ts';
 
 /**
  * The multi-region simulation (scripts/simulate/) at its small size, 6 data centres × 4 isolates,

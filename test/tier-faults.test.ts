@@ -1,10 +1,10 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createApp, type GatewayApp } from '../src/app.ts';
 import { parseConfig } from '../src/config.ts';
 import { DEFAULT_JWKS_REFRESH_COOLDOWN_SECONDS, TIER_READ_TIMEOUT_MS } from '../src/constants.ts';
 import type { Env } from '../src/env.ts';
+import { createApp, type GatewayApp } from '../src/worker/app.ts';
 import { TestIssuer } from './helpers/issuer.ts';
 import { TestOrigin } from './helpers/origin.ts';
 import { recordFor, seedKv } from './helpers/tiers.ts';

@@ -1,8 +1,8 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createVerifiedTokenCache } from '../src/auth/token-cache.ts';
 import { VERIFIED_TOKEN_CACHE_MAX_ENTRIES } from '../src/constants.ts';
-import { WorkerIo } from '../src/runtime-io.ts';
+import { createVerifiedTokenCache } from '../src/token/token-cache.ts';
+import { WorkerIo } from '../src/worker/runtime-io.ts';
 import { makeKey, TestIssuer } from './helpers/issuer.ts';
 import { TestOrigin } from './helpers/origin.ts';
 import { bearer, ClockedGateway, envWith, varsFor } from './helpers/worker.ts';

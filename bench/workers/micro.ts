@@ -16,12 +16,12 @@
  *   gc: a full garbage collection (memory pass only).
  */
 import { compactVerify } from 'jose';
-import { createApp } from '../../src/app.ts';
-import { parseTokenShape } from '../../src/auth/token-shape.ts';
-import { createVerifier } from '../../src/auth/verifier.ts';
 import { parseConfig } from '../../src/config.ts';
 import { DEFAULT_PATH_RULES } from '../../src/constants.ts';
 import { normalizePath } from '../../src/routing/normalize-path.ts';
+import { parseTokenShape } from '../../src/token/token-shape.ts';
+import { createVerifier } from '../../src/verifier.ts';
+import { createApp } from '../../src/worker/app.ts';
 import { createPassthrough } from './passthrough.ts';
 
 type Bindings = { ISSUER: string; AUDIENCE: string; JWKS_URI: string; RS256_JWK: string; ES256_JWK: string };

@@ -1,11 +1,11 @@
 /**
  * The simulated clock: a queue of (time, seq, task) events run in order, with no real sleep.
- * The code under simulation takes all its time and timers from `clock` (src/jwks/clock.ts), so
+ * The code under simulation takes all its time and timers from `clock` (src/shared/clock.ts), so
  * thousands of isolates wait on one clock. Between two instants the loop lets async work settle:
  * every microtask, and every real-async operation (`hold`), so that no continuation of an
  * earlier instant runs after the clock has moved on.
  */
-import type { Clock } from '../../src/jwks/clock.ts';
+import type { Clock } from '../../src/shared/clock.ts';
 
 export interface Scheduler {
   /** The clock handed to the code under simulation. */

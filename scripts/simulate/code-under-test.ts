@@ -6,8 +6,9 @@
  * A parameter of a type only src can name (`ResolverIo`, `Decision`, `CoordinatorDeps`) is `never`
  * here: the harness passes its own `SimIo`, `KeyDecision` or `SimCoordinatorDeps`, cast.
  */
-import type { Clock } from '../../src/jwks/clock.ts';
-import type { Logger } from '../../src/log.ts';
+
+import type { Logger } from '../../src/observe/log.ts';
+import type { Clock } from '../../src/shared/clock.ts';
 
 /** What `getKeys` fills in (src/observe/decision.ts). */
 export interface KeyDecision {
@@ -15,7 +16,7 @@ export interface KeyDecision {
   kid: string | undefined;
 }
 
-/** `ResolverIo` (src/jwks/shared-tiers.ts) as the simulation builds it; tiers are cast by the caller's types. */
+/** `ResolverIo` (src/keys/remote/shared-tiers.ts) as the simulation builds it; tiers are cast by the caller's types. */
 export interface SimIo {
   readonly kv: unknown;
   readonly cache: unknown;
@@ -69,7 +70,7 @@ export interface CodeUnderTest {
   readonly coordinator?: {
     /** `createCoordinator(deps: SimCoordinatorDeps)`. */
     createCoordinator(deps: never): SimCoordinator;
-    /** `createKvStore` (src/jwks/store-kv.ts): the coordinator's own KV tier. */
+    /** `createKvStore` (src/keys/remote/store-kv.ts): the coordinator's own KV tier. */
     createKvStore(kv: never, log: Logger, clock: Clock): unknown;
   };
 }

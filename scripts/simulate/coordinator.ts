@@ -3,7 +3,7 @@
  * world, living in data centre 0. Each data centre reaches it through a wrapper that adds its
  * round trip, half each way, and copies requests and answers as RPC would.
  */
-import type { Logger } from '../../src/log.ts';
+import type { Logger } from '../../src/observe/log.ts';
 import type { Scheduler } from './clock.ts';
 import type { CodeUnderTest, SimCoordinatorDeps, SimKeySetCoordinator } from './code-under-test.ts';
 import type { SimKvView } from './tiers.ts';

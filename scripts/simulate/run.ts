@@ -78,7 +78,7 @@ if (values.resolver && modes.includes(true))
 const fromSrc = (path: string) => import(new URL(`../../src/${path}`, import.meta.url).href);
 const resolverModule = values.resolver
   ? await import(pathToFileURL(resolve(values.resolver)).href)
-  : await fromSrc('jwks/resolver.ts');
+  : await fromSrc('keys/remote/resolver.ts');
 if (typeof resolverModule.createJwksResolver !== 'function') usage(`${values.resolver} exports no createJwksResolver`);
 const code: CodeUnderTest = {
   createJwksResolver: resolverModule.createJwksResolver,
@@ -87,7 +87,7 @@ const code: CodeUnderTest = {
     : {
         coordinator: {
           createCoordinator: (await fromSrc('coordinator/coordinator.ts')).createCoordinator,
-          createKvStore: (await fromSrc('jwks/store-kv.ts')).createKvStore,
+          createKvStore: (await fromSrc('keys/remote/store-kv.ts')).createKvStore,
         },
       }),
 };
@@ -129,7 +129,7 @@ const { timeline } = settings;
 console.log(
   [
     `edge-verifier simulation: ${settings.dcs} data centres × ${settings.isolates} isolates (${(settings.dcs * settings.isolates).toLocaleString('en-US')} resolvers), ${settings.ratePerSecond.toLocaleString('en-US')} requests per simulated second, seed ${settings.seed}`,
-    `resolver: ${values.resolver ?? 'src/jwks/resolver.ts'}; TTL ${settings.ttlSeconds} s, cooldown ${settings.cooldownSeconds} s, issuer max-age ${settings.issuerMaxAgeSeconds ?? 'none'}; KV propagation ${settings.kvDelaySeconds} s`,
+    `resolver: ${values.resolver ?? 'src/keys/remote/resolver.ts'}; TTL ${settings.ttlSeconds} s, cooldown ${settings.cooldownSeconds} s, issuer max-age ${settings.issuerMaxAgeSeconds ?? 'none'}; KV propagation ${settings.kvDelaySeconds} s`,
     `latency: memory 0, Cache API ${settings.latencies.cacheApiMs} ms, KV ${settings.latencies.kvHotMs} ms hot / ${settings.latencies.kvColdMs} ms cold, coordinator ${settings.latencies.coordinatorNearMs}–${settings.latencies.coordinatorFarMs} ms round trip by data centre, issuer ${settings.latencies.issuerMs} ms`,
     `traffic: Poisson arrivals, a uniformly random data centre and isolate each, Zipf (s = ${settings.zipfExponent}) over ${settings.tokens.toLocaleString('en-US')} tokens`,
     `scenarios: steady and random-kids (${settings.randomKidShare * 100} % made-up kids) ${timeline.steadySeconds} s after the warm-up; the change at ${timeline.changeAtSeconds} s: a new key published (used at once, or one TTL later), its tokens replacing the old key's evenly over ${timeline.rampSeconds} s; an outage of ${timeline.outageSeconds} s; ${timeline.tailSeconds} s after the last change`,

@@ -3,7 +3,7 @@
  * through it on the simulated clock, and the row of numbers it comes to.
  */
 import type { JWK } from 'jose';
-import type { Logger } from '../../src/log.ts';
+import type { Logger } from '../../src/observe/log.ts';
 import { createScheduler, type YieldToRuntime } from './clock.ts';
 import type { CodeUnderTest, KeyDecision, SimResolver } from './code-under-test.ts';
 import { createLatencyRecorder, maxWithinWindow } from './metrics.ts';

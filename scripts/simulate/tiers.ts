@@ -1,5 +1,5 @@
 /**
- * The shared tiers as the stores see them (src/jwks/store-cache-api.ts, store-kv.ts): exactly the
+ * The shared tiers as the stores see them (src/keys/remote/store-cache-api.ts, store-kv.ts): exactly the
  * methods those call, with simulated latency. One Cache API per data centre; one KV for the
  * world, eventually consistent, with every write counted per key.
  */

@@ -3,7 +3,7 @@
  * coordinator (when there is one) and one resolver per isolate, all with the same options.
  */
 import type { JWK } from 'jose';
-import type { Logger } from '../../src/log.ts';
+import type { Logger } from '../../src/observe/log.ts';
 import type { Scheduler } from './clock.ts';
 import type { CodeUnderTest, SimIo, SimResolver } from './code-under-test.ts';
 import { createWorldCoordinator } from './coordinator.ts';

@@ -1,7 +1,7 @@
 import type { JWTPayload } from 'jose';
 import type { ClaimRule, RouteConfig } from '../config.ts';
 import { InsufficientScopeError, VerifierError } from '../errors.ts';
-import { claimAt } from './claim-path.ts';
+import { claimAt } from '../shared/claim-path.ts';
 
 /**
  * The token's scopes: RFC 8693 §4.2 / RFC 9068 §2.2.3 `scope` (space-delimited), or the

@@ -1,6 +1,6 @@
 import { DPOP_NONCE_WINDOW_MS, IDENTITY_SIGNING_SECRET_MIN_LENGTH } from '../constants.ts';
-import { bytesToBase64url } from '../encoding/base64url.ts';
 import { ConfigError } from '../errors.ts';
+import { bytesToBase64url } from '../shared/base64url.ts';
 
 /** The Worker secret that turns on server-provided DPoP nonces (RFC 9449 §8, §9). */
 export const DPOP_NONCE_SECRET = 'DPOP_NONCE_SECRET';

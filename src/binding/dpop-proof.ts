@@ -4,11 +4,11 @@ import {
   DPOP_PROOF_MAX_FUTURE_SECONDS,
   DPOP_PROOF_MAX_LENGTH_BYTES,
 } from '../constants.ts';
-import { bytesToBase64url } from '../encoding/base64url.ts';
-import { sha256 } from '../encoding/digest.ts';
 import { VerifierError } from '../errors.ts';
-import { keyFitsAlgorithm, unusableKeyReason } from '../jwks/key-policy.ts';
-import { parseTokenShape } from './token-shape.ts';
+import { keyFitsAlgorithm, unusableKeyReason } from '../keys/remote/key-policy.ts';
+import { bytesToBase64url } from '../shared/base64url.ts';
+import { sha256 } from '../shared/digest.ts';
+import { parseTokenShape } from '../token/token-shape.ts';
 
 /** What a proof is checked against: this request, and the access token it came with. */
 export interface ProofContext {

@@ -1,5 +1,5 @@
 import { DPOP_PROOF_MAX_AGE_SECONDS, DPOP_PROOF_MAX_FUTURE_SECONDS } from '../constants.ts';
-import { sha256 } from '../encoding/digest.ts';
+import { sha256 } from '../shared/digest.ts';
 
 /** Remembers DPoP proofs by key and `jti` for as long as their `iat` window lets them be used. */
 export interface ReplayGuard {

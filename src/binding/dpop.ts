@@ -1,8 +1,8 @@
 import { DPOP_PROOF_MAX_AGE_SECONDS, DPOP_REPLAY_CACHE_MAX_ENTRIES, DPOP_REPLAY_TIMEOUT_MS } from '../constants.ts';
 import { VerifierError } from '../errors.ts';
-import { type Clock, within } from '../jwks/clock.ts';
-import { oncePerCause } from '../jwks/tier-store.ts';
-import type { Logger } from '../log.ts';
+import { oncePerCause } from '../keys/remote/tier-store.ts';
+import type { Logger } from '../observe/log.ts';
+import { type Clock, within } from '../shared/clock.ts';
 import { DPOP_NONCE_SECRET, type DpopNonces, dpopNonces } from './dpop-nonce.ts';
 import { type ProofContext, type ProvenKey, verifyDpopProof } from './dpop-proof.ts';
 import { createReplayCache, type ReplayGuard } from './dpop-replay.ts';

@@ -1,6 +1,6 @@
 import type { JWTPayload } from 'jose';
-import { base64urlToBytes } from '../encoding/base64url.ts';
 import { VerifierError } from '../errors.ts';
+import { base64urlToBytes } from '../shared/base64url.ts';
 
 /** The confirmation methods (RFC 7800 §3.1 `cnf` members) this verifier can check. */
 const CHECKED_CONFIRMATIONS = new Set(['x5t#S256', 'jkt']);

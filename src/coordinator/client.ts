@@ -1,5 +1,5 @@
-import { sourceKey } from '../jwks/issuer-fetch.ts';
-import { parseRecord } from '../jwks/record.ts';
+import { sourceKey } from '../keys/remote/issuer-fetch.ts';
+import { parseRecord } from '../keys/remote/record.ts';
 import type { KeySetAnswer, KeySetCoordinator, KeySetRequest } from './protocol.ts';
 
 /** What an isolate sends the Durable Object: the request, and which KV binding the object writes. */

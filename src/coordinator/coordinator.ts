@@ -1,10 +1,10 @@
 import { COORDINATOR_IDLE_AFTER_MS } from '../constants.ts';
-import type { Clock } from '../jwks/clock.ts';
-import { fetchRecord, sourceKey } from '../jwks/issuer-fetch.ts';
-import type { JwksRecord } from '../jwks/record.ts';
-import { freshness, intervalPassed, keepSeconds, namesKid } from '../jwks/refresh-policy.ts';
-import type { TierStore } from '../jwks/tier-store.ts';
-import type { Logger } from '../log.ts';
+import { fetchRecord, sourceKey } from '../keys/remote/issuer-fetch.ts';
+import type { JwksRecord } from '../keys/remote/record.ts';
+import { freshness, intervalPassed, keepSeconds, namesKid } from '../keys/remote/refresh-policy.ts';
+import type { TierStore } from '../keys/remote/tier-store.ts';
+import type { Logger } from '../observe/log.ts';
+import type { Clock } from '../shared/clock.ts';
 import type { KeySetAnswer, KeySetRequest } from './protocol.ts';
 
 /** What the coordinator keeps across restarts: the set, and what it needs to refetch it alone (the alarm). */

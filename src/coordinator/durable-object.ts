@@ -1,7 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
-import { systemClock } from '../jwks/clock.ts';
-import { createKvStore } from '../jwks/store-kv.ts';
-import { consoleLogger } from '../log.ts';
+import { createKvStore } from '../keys/remote/store-kv.ts';
+import { consoleLogger } from '../observe/log.ts';
+import { systemClock } from '../shared/clock.ts';
 import type { CoordinatorCall } from './client.ts';
 import { type Coordinator, type CoordinatorState, createCoordinator } from './coordinator.ts';
 import type { KeySetAnswer } from './protocol.ts';

@@ -1,5 +1,5 @@
-import type { KeySource } from '../jwks/issuer-fetch.ts';
-import type { JwksRecord } from '../jwks/record.ts';
+import type { KeySource } from '../keys/remote/issuer-fetch.ts';
+import type { JwksRecord } from '../keys/remote/record.ts';
 
 /** What an isolate asks the coordinator of its key source, once its data centre's copy did not help. */
 export interface KeySetRequest extends KeySource {

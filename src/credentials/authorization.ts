@@ -7,11 +7,7 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 /** RFC 9110 §5.6.2 token characters, for the auth-scheme. */
 const SCHEME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
-/** The credentials of an `Authorization` header: the token, and the scheme it came under. */
-export interface Credentials {
-  readonly scheme: 'bearer' | 'dpop';
-  readonly token: string;
-}
+import type { Credentials, TokenSource } from './token-source.ts';
 
 /**
  * Reads the credentials from an `Authorization` header value (`null` when absent): `Bearer`
@@ -38,7 +34,7 @@ export function extractCredentials(authorization: string | null): Credentials {
   const credentials = start < 0 ? '' : value.slice(start);
   if (credentials.length === 0) throw new VerifierError('malformed_authorization');
   if (credentials.length > MAX_TOKEN_LENGTH_BYTES) throw new VerifierError('token_too_large');
-  return { scheme: lower, token: credentials };
+  return { scheme: lower, token: credentials, source: authorizationSource };
 }
 
 /**
@@ -50,3 +46,12 @@ export function extractCredentials(authorization: string | null): Credentials {
 export function isB64token(credentials: string): boolean {
   return B64TOKEN.test(credentials);
 }
+
+/** RFC 6750 §2.1: `Authorization: Bearer <token>`, or `DPoP <token>` (RFC 9449 §7.1). */
+export const authorizationSource: TokenSource = {
+  label: 'authorization',
+  read(request) {
+    const authorization = request.headers.get('authorization');
+    return authorization === null ? undefined : extractCredentials(authorization);
+  },
+};

@@ -4,11 +4,11 @@ import type { Vars } from '../env.ts';
 import { VerifierError } from '../errors.ts';
 import { refuse } from '../http/refuse.ts';
 import { resourceMetadataResponse } from '../http/resource-metadata.ts';
-import { consoleLogger, type LogLevel, levelledLogger } from '../log.ts';
 import { newDecision } from '../observe/decision.ts';
+import { consoleLogger, type LogLevel, levelledLogger } from '../observe/log.ts';
 import { createReporter, type Reporter } from '../observe/report.ts';
-import { WorkerIo } from '../runtime-io.ts';
-import { type Authenticated, type AuthResult, createVerifier, type Verifier, type VerifierDeps } from './verifier.ts';
+import { type Authenticated, type AuthResult, createVerifier, type Verifier, type VerifierDeps } from '../verifier.ts';
+import { WorkerIo } from '../worker/runtime-io.ts';
 
 declare module 'hono' {
   interface ContextVariableMap {

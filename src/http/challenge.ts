@@ -1,8 +1,15 @@
+import type { DpopChallenge } from '../errors.ts';
+
 /** What every challenge of one verifier carries, fixed by its config. */
 export interface ChallengeContext {
   readonly realm: string;
   /** RFC 9728 §5.1: the absolute URL of the protected-resource metadata, when it is published. */
   readonly resourceMetadata?: string | undefined;
+}
+
+/** One refusal's challenge context: the verifier's, and, on a route that accepts DPoP, which challenges it carries (RFC 9449 §7.1). */
+export interface RefusalChallenge extends ChallengeContext {
+  readonly dpop?: DpopChallenge | undefined;
 }
 
 export interface ChallengeParams extends ChallengeContext {

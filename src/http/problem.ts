@@ -1,12 +1,12 @@
 import { JWKS_UNAVAILABLE_RETRY_AFTER_SECONDS } from '../constants.ts';
 import { ERROR_SPECS, InsufficientScopeError, VerifierError } from '../errors.ts';
-import { buildChallenge, buildDpopChallenge, type ChallengeContext } from './challenge.ts';
+import { buildChallenge, buildDpopChallenge, type RefusalChallenge } from './challenge.ts';
 
 /**
  * The one place an error becomes a response: status, RFC 6750 challenge and an RFC 9457
  * problem body all come from the error's `code`, so they can never disagree.
  */
-export function errorResponse(error: unknown, challenge: ChallengeContext): Response {
+export function errorResponse(error: unknown, { dpop, ...challenge }: RefusalChallenge): Response {
   const failure = error instanceof VerifierError ? error : new VerifierError('internal_error');
   const spec = ERROR_SPECS[failure.code];
   const oauthError = 'oauthError' in spec ? spec.oauthError : undefined;
@@ -23,7 +23,6 @@ export function errorResponse(error: unknown, challenge: ChallengeContext): Resp
       errorDescription: spec.description,
       scope: failure instanceof InsufficientScopeError ? failure.requiredScope : undefined,
     };
-    const { dpop } = failure;
     if (!dpop) headers.set('www-authenticate', buildChallenge(params));
     else {
       // RFC 9449 §7.1: a challenge per accepted scheme; the error goes with the scheme the request used.

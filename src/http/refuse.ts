@@ -27,7 +27,8 @@ export function refuse(
 ): Response {
   const failure =
     error instanceof VerifierError ? error : new VerifierError('internal_error', undefined, { cause: error });
-  const response = errorResponse(failure, challenge);
+  const dpop = request.decision?.dpop;
+  const response = errorResponse(failure, dpop ? { ...challenge, dpop } : challenge);
   report(request.env, {
     outcome: failure.code,
     status: failure.status,

@@ -16,7 +16,7 @@
  * their own replay check.
  */
 
-import { base64urlToBinary, bytesToBase64url } from '../encoding/base64url.ts';
+import { base64urlToBinary, bytesToBase64url } from '../shared/base64url.ts';
 
 /** Name of the header carrying the signature, lower case as `Headers` hands names out. */
 export const IDENTITY_SIGNATURE_HEADER = 'x-auth-signature';

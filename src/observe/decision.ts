@@ -1,4 +1,5 @@
 import type { RouteConfig } from '../config.ts';
+import type { DpopChallenge } from '../errors.ts';
 
 /** Where the key that verified a request came from (RFC-free vocabulary of our three tiers). */
 export type KeyTier = 'token_cache' | 'memory' | 'cache_api' | 'kv' | 'coordinator' | 'issuer';
@@ -19,6 +20,8 @@ export interface Decision {
   verifyMs: number | undefined;
   /** The token's `alg`, for debug lines. */
   alg: string | undefined;
+  /** On a route that accepts DPoP, what its refusals' challenges say (never logged): set once the route is known. */
+  dpop: DpopChallenge | undefined;
 }
 
 /** An empty decision with every member present, so filling it in never changes its shape. */
@@ -31,6 +34,7 @@ export function newDecision(): Decision {
     keyTier: undefined,
     verifyMs: undefined,
     alg: undefined,
+    dpop: undefined,
   };
 }
 

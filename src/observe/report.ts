@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../errors.ts';
-import { LOG_LEVELS, type Logger, type LogLevel } from '../log.ts';
 import type { Decision } from './decision.ts';
+import { LOG_LEVELS, type Logger, type LogLevel } from './log.ts';
 
 /** How a request ended: forwarded (gateway), allowed on to the next handler (middleware), answered here, or refused. */
 export type Outcome = 'forwarded' | 'allowed' | 'resource_metadata' | ErrorCode;

@@ -1,6 +1,6 @@
 import type { Vars } from '../env.ts';
 import { ConfigError } from '../errors.ts';
-import { LOG_LEVELS, type LogLevel } from '../log.ts';
+import { LOG_LEVELS, type LogLevel } from './log.ts';
 
 /** What the operator chose to see: log detail and Server-Timing. Beside POLICY or the flat variables alike. */
 export interface ObservabilitySettings {

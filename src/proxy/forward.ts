@@ -1,8 +1,8 @@
-import type { AuthResult } from '../auth/verifier.ts';
 import type { Config, RouteConfig } from '../config.ts';
 import { IDENTITY_SIGNING_SECRET_MIN_LENGTH } from '../constants.ts';
 import { ConfigError, VerifierError } from '../errors.ts';
 import { IDENTITY_SIGNATURE_HEADER, importIdentityKey, signIdentity } from '../identity/signature.ts';
+import type { AuthResult } from '../verifier.ts';
 import { headerPlan, identityHeaderNames, originRequestHeaders } from './headers.ts';
 import { isWebSocketUpgrade } from './websocket.ts';
 

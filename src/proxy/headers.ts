@@ -1,6 +1,6 @@
-import type { AuthResult } from '../auth/verifier.ts';
 import type { HeaderMapping } from '../config.ts';
 import { OVERRIDE_HEADERS } from '../routing/override-headers.ts';
+import type { AuthResult } from '../verifier.ts';
 import { AUTH_HEADER_PREFIX, NOT_FORWARDED } from './header-names.ts';
 import { isHeaderSafe, setMappedHeaders } from './identity-headers.ts';
 

@@ -1,5 +1,5 @@
-import { claimAt } from '../auth/claim-path.ts';
 import type { HeaderMapping } from '../config.ts';
+import { claimAt } from '../shared/claim-path.ts';
 
 /**
  * A value that a header carries exactly: visible ASCII, inner spaces allowed. CR, LF, NUL and

@@ -1,7 +1,7 @@
 import type { JWTPayload } from 'jose';
 import type { IssuerConfig } from '../config.ts';
 import { VerifierError } from '../errors.ts';
-import { claimAt } from './claim-path.ts';
+import { claimAt } from '../shared/claim-path.ts';
 
 /**
  * Checks a verified token's registered claims (RFC 7519 §4.1) against its issuer's policy:

@@ -1,6 +1,6 @@
 import type { JWTPayload } from 'jose';
-import { BASE64URL_VALUE, base64urlToBinary } from '../encoding/base64url.ts';
 import { VerifierError } from '../errors.ts';
+import { BASE64URL_VALUE, base64urlToBinary } from '../shared/base64url.ts';
 
 /** Claims deeper than this are not access tokens; deep nesting only costs parse time (CVE-2025-53864 class). */
 const MAX_JSON_DEPTH = 16;

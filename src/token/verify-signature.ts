@@ -1,6 +1,6 @@
 import type { JWSHeaderParameters } from 'jose';
-import { base64urlToBytes } from '../encoding/base64url.ts';
 import { VerifierError } from '../errors.ts';
+import { base64urlToBytes } from '../shared/base64url.ts';
 import type { TokenShape } from './token-shape.ts';
 
 /** The keys that may verify a token with this header, each imported for its `alg` (the key index). */

@@ -1,14 +1,14 @@
 import { Hono } from 'hono';
-import { requestGuard } from './auth/middleware.ts';
-import { createVerifier, type Verifier, type VerifierDeps } from './auth/verifier.ts';
-import type { Config } from './config.ts';
-import type { Env } from './env.ts';
-import { refuse } from './http/refuse.ts';
-import { consoleLogger, levelledLogger } from './log.ts';
-import type { Decision } from './observe/decision.ts';
-import { createReporter } from './observe/report.ts';
-import { DEFAULT_OBSERVABILITY, type ObservabilitySettings } from './observe/settings.ts';
-import { createForwarder } from './proxy/forward.ts';
+import type { Config } from '../config.ts';
+import type { Env } from '../env.ts';
+import { requestGuard } from '../hono/middleware.ts';
+import { refuse } from '../http/refuse.ts';
+import type { Decision } from '../observe/decision.ts';
+import { consoleLogger, levelledLogger } from '../observe/log.ts';
+import { createReporter } from '../observe/report.ts';
+import { DEFAULT_OBSERVABILITY, type ObservabilitySettings } from '../observe/settings.ts';
+import { createForwarder } from '../proxy/forward.ts';
+import { createVerifier, type Verifier, type VerifierDeps } from '../verifier.ts';
 
 export interface GatewayApp {
   readonly app: Hono<{ Bindings: Env }>;

@@ -1,12 +1,12 @@
+import { type Config, parseConfig } from '../config.ts';
+import { DEFAULT_REALM } from '../constants.ts';
+import { type Env, type Vars, variablesOf } from '../env.ts';
+import { VerifierError } from '../errors.ts';
+import { refuse } from '../http/refuse.ts';
+import { consoleLogger } from '../observe/log.ts';
+import { createReporter } from '../observe/report.ts';
+import { parseObservability } from '../observe/settings.ts';
 import { type AppDeps, createApp, GATEWAY_KV_BINDING, type GatewayApp } from './app.ts';
-import { type Config, parseConfig } from './config.ts';
-import { DEFAULT_REALM } from './constants.ts';
-import { type Env, type Vars, variablesOf } from './env.ts';
-import { VerifierError } from './errors.ts';
-import { refuse } from './http/refuse.ts';
-import { consoleLogger } from './log.ts';
-import { createReporter } from './observe/report.ts';
-import { parseObservability } from './observe/settings.ts';
 import { WorkerIo } from './runtime-io.ts';
 
 type Built = GatewayApp | VerifierError;

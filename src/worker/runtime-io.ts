@@ -1,8 +1,8 @@
-import { type ReplayGuard, type ReplayNamespace, sharedReplayGuard } from './auth/dpop-replay.ts';
-import type { RequestIo } from './auth/verifier.ts';
-import { type CoordinatorNamespace, coordinatorClient } from './coordinator/client.ts';
-import type { KeySetCoordinator } from './coordinator/protocol.ts';
-import { COORDINATOR_BINDING, DPOP_REPLAY_BINDING } from './env.ts';
+import { type ReplayGuard, type ReplayNamespace, sharedReplayGuard } from '../binding/dpop-replay.ts';
+import { type CoordinatorNamespace, coordinatorClient } from '../coordinator/client.ts';
+import type { KeySetCoordinator } from '../coordinator/protocol.ts';
+import { COORDINATOR_BINDING, DPOP_REPLAY_BINDING } from '../env.ts';
+import type { RequestIo } from '../verifier.ts';
 
 /** Anything that may hold an execution context: Hono's `Context` (whose getter throws without one) or the runtime's own. */
 export interface ExecutionContextSource {

@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:workers';
 import type { Env } from '../../src/env.ts';
-import { hashKeys, type JwksRecord, parseRecord } from '../../src/jwks/record.ts';
-import { cacheApiUrl } from '../../src/jwks/store-cache-api.ts';
-import { kvKey } from '../../src/jwks/store-kv.ts';
+import { hashKeys, type JwksRecord, parseRecord } from '../../src/keys/remote/record.ts';
+import { cacheApiUrl } from '../../src/keys/remote/store-cache-api.ts';
+import { kvKey } from '../../src/keys/remote/store-kv.ts';
 import type { TestIssuer } from './issuer.ts';
 
 const kv = () => (env as unknown as Env).JWKS_CACHE as KVNamespace;

@@ -1,10 +1,10 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { createApp, type GatewayApp } from '../../src/app.ts';
 import { parseConfig } from '../../src/config.ts';
 import type { Env } from '../../src/env.ts';
 import worker from '../../src/index.ts';
-import type { Logger } from '../../src/log.ts';
+import type { Logger } from '../../src/observe/log.ts';
+import { createApp, type GatewayApp } from '../../src/worker/app.ts';
 import { AUDIENCE, type TestIssuer } from './issuer.ts';
 import type { TestOrigin } from './origin.ts';
 

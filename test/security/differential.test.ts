@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { compactVerify, errors, exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseTokenShape } from '../../src/auth/token-shape.ts';
-import { verifySignature } from '../../src/auth/verify-signature.ts';
 import { SUPPORTED_ALGORITHMS } from '../../src/constants.ts';
 import { VerifierError } from '../../src/errors.ts';
-import { createKeyIndex } from '../../src/jwks/key-index.ts';
+import { createKeyIndex } from '../../src/keys/remote/key-index.ts';
+import { parseTokenShape } from '../../src/token/token-shape.ts';
+import { verifySignature } from '../../src/token/verify-signature.ts';
 import { b64url, fromB64url } from './harness.ts';
 
 /**

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { extractCredentials, isB64token } from '../../src/auth/extract-token.ts';
-import { parseTokenShape } from '../../src/auth/token-shape.ts';
+import { extractCredentials, isB64token } from '../../src/credentials/authorization.ts';
 import { ERROR_SPECS, VerifierError } from '../../src/errors.ts';
+import { parseTokenShape } from '../../src/token/token-shape.ts';
 import { TestIssuer } from '../helpers/issuer.ts';
 import { bearer, parseChallenge } from '../helpers/worker.ts';
 import { Target } from './harness.ts';

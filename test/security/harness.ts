@@ -1,10 +1,10 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { expect, vi } from 'vitest';
-import { createApp, type GatewayApp } from '../../src/app.ts';
 import { parseConfig } from '../../src/config.ts';
 import type { Env } from '../../src/env.ts';
 import { ERROR_SPECS, type ErrorCode } from '../../src/errors.ts';
-import { metadataUrls } from '../../src/jwks/discovery.ts';
+import { metadataUrls } from '../../src/keys/remote/discovery.ts';
+import { createApp, type GatewayApp } from '../../src/worker/app.ts';
 import type { TestIssuer, TestKey } from '../helpers/issuer.ts';
 import { TestOrigin } from '../helpers/origin.ts';
 import { bearer, envWith, parseChallenge, varsFor } from '../helpers/worker.ts';

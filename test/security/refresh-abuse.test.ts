@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createKeyIndex } from '../../src/jwks/key-index.ts';
+import { createKeyIndex } from '../../src/keys/remote/key-index.ts';
 import { TestIssuer } from '../helpers/issuer.ts';
 import { Target } from './harness.ts';
 

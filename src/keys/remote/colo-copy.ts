@@ -1,6 +1,6 @@
-import { COLO_READ_INTERVAL_MS } from '../constants.ts';
-import type { Logger } from '../log.ts';
-import type { Clock } from './clock.ts';
+import { COLO_READ_INTERVAL_MS } from '../../constants.ts';
+import type { Logger } from '../../observe/log.ts';
+import type { Clock } from '../../shared/clock.ts';
 import type { LoadedSet, MemoryTier } from './memory-tier.ts';
 import { intervalPassed } from './refresh-policy.ts';
 import { type ResolverIo, sharedTiers } from './shared-tiers.ts';

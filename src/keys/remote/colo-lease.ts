@@ -1,6 +1,6 @@
-import type { Logger } from '../log.ts';
-import type { Clock } from './clock.ts';
-import { within } from './clock.ts';
+import type { Logger } from '../../observe/log.ts';
+import type { Clock } from '../../shared/clock.ts';
+import { within } from '../../shared/clock.ts';
 
 /** Lease entries live beside the records, under their own path; this host is never fetched. */
 const LEASE_KEY_BASE = 'https://jwks-cache.edge-verifier.invalid/v1/lease/';

@@ -1,5 +1,5 @@
-import { DISCOVERY_MAX_SIZE_BYTES, JWKS_FETCH_TIMEOUT_MS } from '../constants.ts';
-import { isSafeKeySourceUrl } from '../policy/url-safety.ts';
+import { DISCOVERY_MAX_SIZE_BYTES, JWKS_FETCH_TIMEOUT_MS } from '../../constants.ts';
+import { isSafeKeySourceUrl } from '../../policy/url-safety.ts';
 import { fetchJson } from './fetch-json.ts';
 import { KeySourceError } from './key-source-error.ts';
 

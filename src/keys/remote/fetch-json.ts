@@ -1,4 +1,4 @@
-import { isSafeKeySourceUrl } from '../policy/url-safety.ts';
+import { isSafeKeySourceUrl } from '../../policy/url-safety.ts';
 import { KeySourceError } from './key-source-error.ts';
 
 export interface FetchJsonOptions {

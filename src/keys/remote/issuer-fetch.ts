@@ -1,5 +1,5 @@
-import { JWKS_FETCH_TIMEOUT_MS, JWKS_MAX_SIZE_BYTES, MIN_ISSUER_MAX_AGE_SECONDS } from '../constants.ts';
-import type { Logger } from '../log.ts';
+import { JWKS_FETCH_TIMEOUT_MS, JWKS_MAX_SIZE_BYTES, MIN_ISSUER_MAX_AGE_SECONDS } from '../../constants.ts';
+import type { Logger } from '../../observe/log.ts';
 import { discoverJwksUri } from './discovery.ts';
 import { fetchJson } from './fetch-json.ts';
 import { parseJwks } from './parse-jwks.ts';

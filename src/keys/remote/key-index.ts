@@ -1,5 +1,5 @@
 import { importJWK, type JWK, type JWSHeaderParameters } from 'jose';
-import { MAX_KIDLESS_CANDIDATE_KEYS } from '../constants.ts';
+import { MAX_KIDLESS_CANDIDATE_KEYS } from '../../constants.ts';
 import { keyFitsAlgorithm } from './key-policy.ts';
 
 export interface KeyIndex {

@@ -1,6 +1,6 @@
 import type { JWK } from 'jose';
-import { RSA_MAX_MODULUS_BITS, RSA_MIN_MODULUS_BITS, SUPPORTED_ALGORITHMS } from '../constants.ts';
-import { base64urlToBinary } from '../encoding/base64url.ts';
+import { RSA_MAX_MODULUS_BITS, RSA_MIN_MODULUS_BITS, SUPPORTED_ALGORITHMS } from '../../constants.ts';
+import { base64urlToBinary } from '../../shared/base64url.ts';
 
 /** Members that only a private or symmetric key has; a JWKS that publishes them is broken. */
 const SECRET_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;

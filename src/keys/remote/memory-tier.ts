@@ -1,6 +1,6 @@
 import type { JWSHeaderParameters } from 'jose';
-import type { Logger } from '../log.ts';
-import type { KeyTier } from '../observe/decision.ts';
+import type { KeyTier } from '../../observe/decision.ts';
+import type { Logger } from '../../observe/log.ts';
 import { createKeyIndex, type KeyIndex } from './key-index.ts';
 import type { JwksRecord } from './record.ts';
 

@@ -1,6 +1,6 @@
 import type { JWK } from 'jose';
-import { JWKS_MAX_KEYS } from '../constants.ts';
-import type { Logger } from '../log.ts';
+import { JWKS_MAX_KEYS } from '../../constants.ts';
+import type { Logger } from '../../observe/log.ts';
 import { unusableKeyReason } from './key-policy.ts';
 import { KeySourceError } from './key-source-error.ts';
 

@@ -1,4 +1,4 @@
-import { JWKS_MAX_STALE_SECONDS } from '../constants.ts';
+import { JWKS_MAX_STALE_SECONDS } from '../../constants.ts';
 import type { JwksRecord } from './record.ts';
 
 /**

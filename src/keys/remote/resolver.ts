@@ -1,9 +1,9 @@
 import type { JWSHeaderParameters } from 'jose';
-import { SHARED_REFRESH_WAIT_MS } from '../constants.ts';
-import { VerifierError } from '../errors.ts';
-import type { Logger } from '../log.ts';
-import type { Decision, KeyTier } from '../observe/decision.ts';
-import type { Clock } from './clock.ts';
+import { SHARED_REFRESH_WAIT_MS } from '../../constants.ts';
+import { VerifierError } from '../../errors.ts';
+import type { Decision, KeyTier } from '../../observe/decision.ts';
+import type { Logger } from '../../observe/log.ts';
+import type { Clock } from '../../shared/clock.ts';
 import { createColoCopy } from './colo-copy.ts';
 import { type KeySource, sourceKey } from './issuer-fetch.ts';
 import { createMemoryTier, type LoadedSet } from './memory-tier.ts';

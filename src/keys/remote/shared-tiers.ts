@@ -1,6 +1,6 @@
-import type { KeySetCoordinator } from '../coordinator/protocol.ts';
-import type { Logger } from '../log.ts';
-import type { Clock } from './clock.ts';
+import type { KeySetCoordinator } from '../../coordinator/protocol.ts';
+import type { Logger } from '../../observe/log.ts';
+import type { Clock } from '../../shared/clock.ts';
 import type { JwksRecord } from './record.ts';
 import { keepSeconds } from './refresh-policy.ts';
 import { createCacheApiStore } from './store-cache-api.ts';

@@ -1,5 +1,5 @@
-import { VerifierError } from '../errors.ts';
-import type { Clock } from './clock.ts';
+import { VerifierError } from '../../errors.ts';
+import type { Clock } from '../../shared/clock.ts';
 
 export interface SingleFlight<T> {
   /** Whether a load is running. */

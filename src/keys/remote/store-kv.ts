@@ -1,6 +1,6 @@
-import { KV_MIN_EXPIRATION_TTL_SECONDS, TIER_READ_TIMEOUT_MS } from '../constants.ts';
-import type { Logger } from '../log.ts';
-import { type Clock, within } from './clock.ts';
+import { KV_MIN_EXPIRATION_TTL_SECONDS, TIER_READ_TIMEOUT_MS } from '../../constants.ts';
+import type { Logger } from '../../observe/log.ts';
+import { type Clock, within } from '../../shared/clock.ts';
 import { parseRecord } from './record.ts';
 import type { TierStore } from './tier-store.ts';
 

@@ -1,4 +1,4 @@
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../observe/log.ts';
 import type { JwksRecord } from './record.ts';
 
 /** A shared cache tier below isolate memory. Failures are the tier's to swallow: a cache is never required. */

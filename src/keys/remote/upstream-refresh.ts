@@ -1,4 +1,4 @@
-import { COLO_FETCH_LEASE_MS, COLO_LEASE_POLL_MS, TIER_READ_TIMEOUT_MS } from '../constants.ts';
+import { COLO_FETCH_LEASE_MS, COLO_LEASE_POLL_MS, TIER_READ_TIMEOUT_MS } from '../../constants.ts';
 import { type ColoLease, createColoLease } from './colo-lease.ts';
 import { KeySourceError } from './key-source-error.ts';
 import type { LoadedSet, MemoryTier } from './memory-tier.ts';

@@ -1,8 +1,8 @@
-import { COORDINATOR_TIMEOUT_MS } from '../constants.ts';
-import type { KeySetRequest } from '../coordinator/protocol.ts';
-import type { Logger } from '../log.ts';
-import type { Clock } from './clock.ts';
-import { within } from './clock.ts';
+import { COORDINATOR_TIMEOUT_MS } from '../../constants.ts';
+import type { KeySetRequest } from '../../coordinator/protocol.ts';
+import type { Logger } from '../../observe/log.ts';
+import type { Clock } from '../../shared/clock.ts';
+import { within } from '../../shared/clock.ts';
 import { fetchRecord, type KeySource } from './issuer-fetch.ts';
 import { KeySourceError } from './key-source-error.ts';
 import type { JwksRecord } from './record.ts';
