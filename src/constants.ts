@@ -18,6 +18,12 @@ export const DEFAULT_ALGORITHMS = [
 /** Every algorithm the verifier can check against a public key from a JWKS. */
 export const SUPPORTED_ALGORITHMS: readonly string[] = [...DEFAULT_ALGORITHMS, 'ES512'];
 
+/**
+ * The claims that grant scopes unless an issuer says otherwise: RFC 9068 §2.2.3's `scope` and the
+ * `scp` that Okta and Microsoft Entra use, each a space-delimited string or an array of strings.
+ */
+export const DEFAULT_SCOPE_CLAIMS: readonly string[] = ['scope', 'scp'];
+
 /** Tolerated clock difference for `exp`, `nbf` and `iat`. */
 export const DEFAULT_CLOCK_SKEW_SECONDS = 60;
 

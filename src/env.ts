@@ -28,6 +28,11 @@ export interface Env {
   ALGORITHMS?: string;
   /** Optional. Space-separated scopes every token must hold. Default: none. */
   REQUIRED_SCOPES?: string;
+  /**
+   * Optional. Comma-separated claim paths that grant scopes (`permissions` for Auth0 RBAC,
+   * `scp,roles` for Microsoft Entra, `realm_access.roles` for Keycloak). Default `scope,scp`.
+   */
+  SCOPE_CLAIMS?: string;
   /** Optional. Tolerated clock skew in seconds. Default 60. */
   CLOCK_SKEW_SECONDS?: string;
   /** Optional. JWKS freshness in seconds (1 to 86400). Default 600. */
@@ -77,6 +82,7 @@ export const FLAT_VARIABLES = [
   'JWKS_URI',
   'ALGORITHMS',
   'REQUIRED_SCOPES',
+  'SCOPE_CLAIMS',
   'CLOCK_SKEW_SECONDS',
   'JWKS_CACHE_TTL_SECONDS',
   'JWKS_REFRESH_COOLDOWN_SECONDS',

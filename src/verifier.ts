@@ -155,7 +155,7 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
       url,
       io,
     );
-    authorize(verified.claims, route.config, route.scope);
+    authorize(verified.claims, route.config, route.scope, verified.issuer.config.scopeClaims);
     return authResult(verified);
   }
 
@@ -194,6 +194,7 @@ function admitsToo(route: CompiledRoute, auth: AuthResult | null, request: Reque
     if (route.config.access === 'optional' && !request.headers.has('authorization')) return;
     throw new VerifierError('missing_token');
   }
-  if (!route.issuers.some((issuer) => issuer.config.id === auth.issuerId)) throw new VerifierError('wrong_issuer');
-  authorize(auth.claims, route.config, route.scope);
+  const issuer = route.issuers.find((candidate) => candidate.config.id === auth.issuerId);
+  if (!issuer) throw new VerifierError('wrong_issuer');
+  authorize(auth.claims, route.config, route.scope, issuer.config.scopeClaims);
 }

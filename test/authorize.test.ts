@@ -36,6 +36,32 @@ describe('scopes', () => {
     expect(parseChallenge(refused.challenge)).toMatchObject({ error: 'insufficient_scope', scope: 'read admin' });
   });
 
+  it('reads scope and scp each as a space-delimited string or an array of strings', async () => {
+    const vars = oneRoute({ scopes: { all: ['Files.Read', 'User.Read'] } });
+    expect((await call(vars, { scope: undefined, scp: 'Files.Read User.Read' })).status).toBe(200);
+    expect((await call(vars, { scope: ['Files.Read'], scp: ['User.Read'] })).status).toBe(200);
+    expect((await call(vars, { scope: undefined, scp: 'Files.Read' })).status).toBe(403);
+  });
+
+  it('scope_claims replaces the default claims; dotted paths and arrays of segments reach nested ones', async () => {
+    const vars = (scopeClaims: unknown[]) =>
+      policyVars({
+        issuers: { corp: policyIssuer(issuer, { scope_claims: scopeClaims }) },
+        routes: [{ path: '/*', access: 'required', scopes: { all: ['admin'] } }],
+        origin: new TestOrigin().url,
+      });
+    const auth0 = vars(['permissions']);
+    expect((await call(auth0, { scope: 'openid', permissions: ['read:items', 'admin'] })).status).toBe(200);
+    // The default claims no longer grant anything once scope_claims is set.
+    expect((await call(auth0, { scope: 'admin' })).status).toBe(403);
+    const keycloak = vars(['realm_access.roles', ['resource_access', 'my.client', 'roles']]);
+    expect((await call(keycloak, { realm_access: { roles: ['admin'] } })).status).toBe(200);
+    expect((await call(keycloak, { resource_access: { 'my.client': { roles: ['admin'] } } })).status).toBe(200);
+    expect((await call(keycloak, { resource_access: { my: { client: { roles: ['admin'] } } } })).status).toBe(403);
+    const entra = vars(['scp', 'roles']);
+    expect((await call(entra, { scope: undefined, roles: ['admin'] })).status).toBe(200);
+  });
+
   it('any: one granted scope is enough', async () => {
     const vars = oneRoute({ scopes: { any: ['read', 'write'] } });
     expect((await call(vars, { scope: 'write' })).status).toBe(200);

@@ -37,6 +37,7 @@ describe('configuration', () => {
       jwksRefreshCooldownSeconds: 30,
       tokenTypes: undefined,
       requiredClaims: [],
+      scopeClaims: ['scope', 'scp'],
       decryptionKeys: undefined,
       dpop: 'off',
     };

@@ -149,6 +149,22 @@ describe('client_ids (tokens without aud)', () => {
     }
   });
 
+  it('reads azp when the token has no client_id (Keycloak without an audience mapper, Clerk)', async () => {
+    const { issuer, vars } = await cognito();
+    const azp = (claims: Record<string, unknown>) => issuer.mint({ claims: { aud: undefined, ...claims } });
+    expect((await callWorker(bearer(await azp({ azp: '3n4b5urk1ft4fl3mg5e62d9ado' })), vars)).status).toBe(200);
+    expect(await refusal(await callWorker(bearer(await azp({ azp: 'another-client' })), vars))).toEqual([
+      401,
+      'wrong_audience',
+    ]);
+    // A client_id, when present, is the client: azp does not override it.
+    const both = await azp({ client_id: 'another-client', azp: '3n4b5urk1ft4fl3mg5e62d9ado' });
+    expect(await refusal(await callWorker(bearer(both), vars))).toEqual([401, 'wrong_audience']);
+    // Cognito's rule still holds for azp: an ID token is not an access token.
+    const idToken = await azp({ azp: '3n4b5urk1ft4fl3mg5e62d9ado', token_use: 'id' });
+    expect(await refusal(await callWorker(bearer(idToken), vars))).toEqual([401, 'wrong_audience']);
+  });
+
   it('judges a token that has an aud by audiences only', async () => {
     const { issuer, vars } = await cognito({ audiences: [AUDIENCE] });
     const listedClientOtherAud = await issuer.mint({

@@ -93,6 +93,7 @@ describe('a full policy', () => {
       jwksRefreshCooldownSeconds: 30,
       tokenTypes: ['at+jwt', 'jwt'],
       requiredClaims: ['sub', 'tenant.id'],
+      scopeClaims: ['scope', 'scp'],
       decryptionKeys: 'CORP_DECRYPTION_KEYS',
       dpop: 'off',
     };
@@ -108,6 +109,7 @@ describe('a full policy', () => {
       jwksRefreshCooldownSeconds: 10,
       tokenTypes: undefined,
       requiredClaims: [],
+      scopeClaims: ['scope', 'scp'],
       decryptionKeys: undefined,
       dpop: 'off',
     };
@@ -200,6 +202,7 @@ describe('a full policy', () => {
         jwksRefreshCooldownSeconds: 30,
         tokenTypes: undefined,
         requiredClaims: [],
+        scopeClaims: ['scope', 'scp'],
         decryptionKeys: undefined,
         dpop: 'off',
       },
@@ -503,6 +506,22 @@ describe('an invalid policy', () => {
     ['a realm with a quote', 'POLICY.realm', edit(['realm'], 'a"b')],
     ['a realm with a backslash', 'POLICY.realm', edit(['realm'], 'a\\b')],
     ['an unknown top-level member', 'POLICY.unknown', edit(['unknown'], true)],
+    ['an empty scope_claims', 'POLICY.issuers.corp.scope_claims', edit([...corpKeys, 'scope_claims'], [])],
+    [
+      'a scope claim path with no segment',
+      'POLICY.issuers.corp.scope_claims[0]',
+      edit([...corpKeys, 'scope_claims'], [[]]),
+    ],
+    [
+      'a scope claim path with an empty segment',
+      'POLICY.issuers.corp.scope_claims[0][1]',
+      edit([...corpKeys, 'scope_claims'], [['a', '']]),
+    ],
+    [
+      'a required claim that is a number',
+      'POLICY.issuers.corp.required_claims[0]',
+      edit([...corpKeys, 'required_claims'], [1]),
+    ],
     ['path_parameters drop', 'POLICY.path_parameters', edit(['path_parameters'], 'drop')],
     ['a route path_parameters strip', 'POLICY.routes[1].path_parameters', edit(route(1, 'path_parameters'), 'strip')],
     ['merge_slashes as a string', 'POLICY.merge_slashes', edit(['merge_slashes'], 'true')],

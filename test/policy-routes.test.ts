@@ -70,6 +70,18 @@ describe('route matching', () => {
     expect(await origin.hits()).toBe(1);
   });
 
+  it('takes a path with an encoded slash only in a * route, which guards every path alike', async () => {
+    const origin = new TestOrigin();
+    const vars = routed(origin, [
+      { path: '/public/*', access: 'public' },
+      { path: '*', access: 'required' },
+    ]);
+    expect((await callWorker(new Request(`${WORKER_URL}/public/..%2Fadmin`), vars)).status).toBe(401);
+    const response = await callWorker(bearer(await issuer.mint(), '/projects/group%2Fproject'), vars);
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as Echo).path).toBe(`/${origin.id}/projects/group%2Fproject`);
+  });
+
   it('routes a CORS preflight by the method it announces, unverified', async () => {
     const origin = new TestOrigin();
     const vars = routed(origin, [{ path: '/api/*', methods: ['POST'], access: 'required' }]);

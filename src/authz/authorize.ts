@@ -1,19 +1,23 @@
 import type { JWTPayload } from 'jose';
 import type { ClaimRule, RouteConfig } from '../config.ts';
 import { InsufficientScopeError, VerifierError } from '../errors.ts';
-import { claimAt } from '../shared/claim-path.ts';
+import { type ClaimPath, claimAt } from '../shared/claim-path.ts';
 
 /**
- * The token's scopes: RFC 8693 §4.2 / RFC 9068 §2.2.3 `scope` (space-delimited), or the
- * `scp` array some issuers (Okta, Azure AD) use instead.
+ * The token's scopes, from each of the issuer's scope claims (`scope` and `scp` by default),
+ * one rule for all: a space-delimited string (RFC 9068 §2.2.3; Microsoft Entra writes `scp` so)
+ * or an array of strings (Okta's `scp`, Auth0's `permissions`, Keycloak's roles). A non-string
+ * item or an empty string grants nothing.
  */
-export function grantedScopes(payload: JWTPayload): Set<string> {
+export function grantedScopes(payload: JWTPayload, scopeClaims: readonly ClaimPath[]): Set<string> {
   const granted = new Set<string>();
-  if (typeof payload.scope === 'string') {
-    for (const scope of payload.scope.split(' ')) if (scope) granted.add(scope);
-  }
-  if (Array.isArray(payload.scp)) {
-    for (const scope of payload.scp) if (typeof scope === 'string') granted.add(scope);
+  for (const path of scopeClaims) {
+    const value = claimAt(payload, path);
+    if (typeof value === 'string') {
+      for (const scope of value.split(' ')) if (scope) granted.add(scope);
+    } else if (Array.isArray(value)) {
+      for (const scope of value) if (typeof scope === 'string' && scope) granted.add(scope);
+    }
   }
   return granted;
 }
@@ -31,10 +35,15 @@ export function challengeScope(route: Pick<RouteConfig, 'scopes'>): string {
  * (compared exactly and case-sensitively, RFC 6749 §3.3), then every claim rule. A failed
  * rule is a 403 with a fixed description: nothing of the claim's value is echoed.
  */
-export function authorize(claims: JWTPayload, route: Pick<RouteConfig, 'scopes' | 'claims'>, scope: string): void {
+export function authorize(
+  claims: JWTPayload,
+  route: Pick<RouteConfig, 'scopes' | 'claims'>,
+  scope: string,
+  scopeClaims: readonly ClaimPath[],
+): void {
   const { all, any } = route.scopes;
   if (all.length > 0 || any.length > 0) {
-    const granted = grantedScopes(claims);
+    const granted = grantedScopes(claims, scopeClaims);
     const ok = all.every((s) => granted.has(s)) && (any.length === 0 || any.some((s) => granted.has(s)));
     if (!ok) throw new InsufficientScopeError(scope);
   }

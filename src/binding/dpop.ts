@@ -3,7 +3,8 @@ import { VerifierError } from '../errors.ts';
 import { oncePerCause } from '../keys/remote/tier-store.ts';
 import type { Logger } from '../observe/log.ts';
 import { type Clock, within } from '../shared/clock.ts';
-import { DPOP_NONCE_SECRET, type DpopNonces, dpopNonces } from './dpop-nonce.ts';
+import { secretParser } from '../worker/secrets.ts';
+import { DPOP_NONCE_SECRET, dpopNonces } from './dpop-nonce.ts';
 import { type ProofContext, type ProvenKey, verifyDpopProof } from './dpop-proof.ts';
 import { createReplayCache, type ReplayGuard } from './dpop-replay.ts';
 
@@ -31,7 +32,7 @@ export interface DpopCheck {
 export function createDpopCheck(clock: Clock, log: Logger): DpopCheck {
   const replays = createReplayCache(DPOP_REPLAY_CACHE_MAX_ENTRIES);
   const replayLog = oncePerCause(log, clock.now, DPOP_PROOF_MAX_AGE_SECONDS * 1000);
-  let nonces: { readonly secret: string; readonly nonces: DpopNonces } | undefined;
+  const noncesOf = secretParser(dpopNonces);
 
   /**
    * With DPOP_NONCE_SECRET set, a proof must carry a current server nonce; one without it, or with
@@ -40,10 +41,10 @@ export function createDpopCheck(clock: Clock, log: Logger): DpopCheck {
   async function checkNonce(io: DpopIo, nonce: unknown): Promise<void> {
     const secret = io.secret?.(DPOP_NONCE_SECRET);
     if (secret === undefined) return;
-    if (nonces?.secret !== secret) nonces = { secret, nonces: dpopNonces(secret) };
-    if (await nonces.nonces.accepts(nonce, clock.now())) return;
+    const nonces = noncesOf(secret);
+    if (await nonces.accepts(nonce, clock.now())) return;
     const error = new VerifierError('use_dpop_nonce');
-    error.dpopNonce = await nonces.nonces.current(clock.now());
+    error.dpopNonce = await nonces.current(clock.now());
     throw error;
   }
 

@@ -2,6 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { createKvStore } from '../keys/remote/store-kv.ts';
 import { consoleLogger } from '../observe/log.ts';
 import { systemClock } from '../shared/clock.ts';
+import { readBinding } from '../worker/secrets.ts';
 import type { CoordinatorCall } from './client.ts';
 import { type Coordinator, type CoordinatorState, createCoordinator } from './coordinator.ts';
 import type { KeySetAnswer } from './protocol.ts';
@@ -29,7 +30,7 @@ export class JwksCoordinator extends DurableObject {
       },
       kv: {
         put: async (key, record, keepSeconds) => {
-          const kv = this.#kvBinding ? (this.env as Record<string, unknown>)[this.#kvBinding] : undefined;
+          const kv = this.#kvBinding ? readBinding(this.env, this.#kvBinding) : undefined;
           if (kv) await createKvStore(kv as KVNamespace, consoleLogger, systemClock()).put(key, record, keepSeconds);
         },
       },

@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../errors.ts';
+import { readBinding } from '../worker/secrets.ts';
 import type { Decision } from './decision.ts';
 import { LOG_LEVELS, type Logger, type LogLevel } from './log.ts';
 
@@ -58,7 +59,7 @@ export function createReporter(log: Logger, level: LogLevel): Reporter {
         ...(debug && decision.alg ? { alg: decision.alg } : {}),
       });
     }
-    const analytics = ((env ?? {}) as Record<string, unknown>)[ANALYTICS_BINDING] as AnalyticsEngine | undefined;
+    const analytics = readBinding(env, ANALYTICS_BINDING) as AnalyticsEngine | undefined;
     analytics?.writeDataPoint({
       blobs: [outcome, decision.route ?? '', decision.issuer ?? '', decision.keyTier ?? ''],
       doubles: [decision.verifyMs ?? 0, originMs ?? 0, status],

@@ -1,4 +1,7 @@
 import type { PathPattern } from '../routing/path-pattern.ts';
+import type { ClaimPath } from '../shared/claim-path.ts';
+
+export type { ClaimPath } from '../shared/claim-path.ts';
 
 /** The validated configuration, whichever variables it came from: what the verifier and the proxy are built from. */
 
@@ -9,7 +12,7 @@ export interface IssuerConfig {
   readonly issuer: string;
   /** A token with an `aud` must hold at least one of these. */
   readonly audiences: readonly string[];
-  /** A token without `aud` is accepted when its `client_id` is one of these (Amazon Cognito access tokens). */
+  /** A token without `aud` is accepted when its `client_id` (else its `azp`) is one of these. */
   readonly clientIds: readonly string[];
   /** JWKS URL; `undefined` means discover it from the issuer's metadata. */
   readonly jwksUri: string | undefined;
@@ -20,7 +23,9 @@ export interface IssuerConfig {
   /** Accepted `typ` values, lower-case without `application/` (RFC 9068 §4); `undefined`: not checked. */
   readonly tokenTypes: readonly string[] | undefined;
   /** Claim paths every token must carry. */
-  readonly requiredClaims: readonly string[];
+  readonly requiredClaims: readonly ClaimPath[];
+  /** The claims that grant scopes, each a space-delimited string or an array of strings. */
+  readonly scopeClaims: readonly ClaimPath[];
   /**
    * Name of the Worker secret holding a JWKS of private keys that decrypt this issuer's encrypted
    * tokens (a JWE around a JWS); `undefined`: encrypted tokens are refused.
@@ -39,9 +44,9 @@ export type Access = 'public' | 'optional' | 'required';
 export type ClaimValue = string | number | boolean;
 
 export type ClaimRule =
-  | { readonly claim: string; readonly equals: ClaimValue }
-  | { readonly claim: string; readonly oneOf: readonly ClaimValue[] }
-  | { readonly claim: string; readonly contains: ClaimValue };
+  | { readonly claim: ClaimPath; readonly equals: ClaimValue }
+  | { readonly claim: ClaimPath; readonly oneOf: readonly ClaimValue[] }
+  | { readonly claim: ClaimPath; readonly contains: ClaimValue };
 
 /** `refuse`: a path segment holding `;` is refused (404); `keep`: the origin reads `;` as data, matched literally. */
 export type PathParameters = 'refuse' | 'keep';
@@ -81,8 +86,8 @@ export interface RouteConfig {
 export interface HeaderMapping {
   /** Lower-case header name. */
   readonly name: string;
-  /** Claim path (dotted; a top-level claim whose name holds dots wins). */
-  readonly claim: string;
+  /** Claim path (dotted, a top-level claim whose name holds dots winning; or an array of segments). */
+  readonly claim: ClaimPath;
   /** `text`: strings as is, anything else as JSON; `csv`: an array's items joined by `,`; `json`: always JSON. */
   readonly format: 'text' | 'csv' | 'json';
 }

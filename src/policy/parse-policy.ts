@@ -7,6 +7,7 @@ import {
   DEFAULT_ORIGIN_TIMEOUT_SECONDS,
   DEFAULT_PATH_RULES,
   DEFAULT_REALM,
+  DEFAULT_SCOPE_CLAIMS,
   MAX_ORIGIN_TIMEOUT_SECONDS,
 } from '../constants.ts';
 import { ConfigError } from '../errors.ts';
@@ -117,6 +118,7 @@ function compileIssuer(id: string, issuer: PolicyIssuer): IssuerConfig {
     jwksRefreshCooldownSeconds: issuer.jwks_refresh_cooldown_seconds ?? DEFAULT_JWKS_REFRESH_COOLDOWN_SECONDS,
     tokenTypes: issuer.token_types?.map(normalizeTokenType),
     requiredClaims: issuer.required_claims ?? [],
+    scopeClaims: issuer.scope_claims ?? DEFAULT_SCOPE_CLAIMS,
     decryptionKeys: issuer.decryption_keys,
     dpop: issuer.dpop ?? 'off',
   };
@@ -130,7 +132,10 @@ function compileRoute(
 ): RouteConfig {
   const path = parsePathPattern(route.path);
   if (!path) throw new ConfigError(`${at}.path`, 'must be /exact or /prefix/* (/* is every path)');
-  const problem = patternProblem(path, paths, (route.path_parameters ?? paths.pathParameters) === 'keep');
+  const problem =
+    path === 'any'
+      ? undefined
+      : patternProblem(path, paths, (route.path_parameters ?? paths.pathParameters) === 'keep');
   if (problem) throw new ConfigError(`${at}.path`, problem);
   const isPublic = route.access === 'public';
   if (isPublic) {
@@ -195,7 +200,7 @@ function compileHeaders(headers: NonNullable<Policy['headers']>): HeaderMapping[
     const name = checkMappedHeaderName(at, header);
     if (seen.has(name)) throw new ConfigError(at, 'names the same header as another entry');
     seen.add(name);
-    if (typeof source === 'string') return { name, claim: source, format: 'text' };
+    if (typeof source === 'string' || Array.isArray(source)) return { name, claim: source, format: 'text' };
     return { name, claim: source.claim, format: source.format ?? 'text' };
   });
 }

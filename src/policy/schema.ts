@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import {
   DEFAULT_PATH_RULES,
+  DEFAULT_SCOPE_CLAIMS,
   MAX_JWKS_CACHE_TTL_SECONDS,
   MAX_ORIGIN_TIMEOUT_SECONDS,
   MIN_JWKS_CACHE_TTL_SECONDS,
@@ -31,8 +32,13 @@ const scopes = v.array(
   v.pipe(v.string(), v.regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'must be a scope token (RFC 6749 §3.3)')),
 );
 const claimPath = v.pipe(
-  text,
-  v.description('A claim name, or a dotted path into nested objects (a top-level claim whose name holds dots wins).'),
+  v.union(
+    [text, v.pipe(v.array(text), v.minLength(1, 'must name at least one segment'))],
+    'must be a claim path: a name, a dotted path, or an array of segments',
+  ),
+  v.description(
+    'A claim name, a dotted path into nested objects (a top-level claim whose name holds dots wins), or an array of segments for names that hold dots.',
+  ),
 );
 /** A Worker binding's name, as wrangler accepts it: a secret, or a service binding. */
 const bindingName = (problem: string, meaning: string) =>
@@ -51,7 +57,10 @@ const issuer = v.strictObject({
   issuer: v.pipe(text, v.description('The exact expected `iss`.')),
   audiences: v.optional(v.pipe(texts, v.description("A token's `aud` must hold one of these."))),
   client_ids: v.optional(
-    v.pipe(texts, v.description('A token without `aud` is accepted when its `client_id` is one of these.')),
+    v.pipe(
+      texts,
+      v.description('A token without `aud` is accepted when its `client_id` (else its `azp`) is one of these.'),
+    ),
   ),
   jwks_uri: v.optional(v.pipe(text, v.description("The JWKS URL; discovered from the issuer's metadata when absent."))),
   algorithms: v.optional(
@@ -81,6 +90,15 @@ const issuer = v.strictObject({
     ),
   ),
   required_claims: v.optional(v.pipe(v.array(claimPath), v.description('Claims every token must carry.'))),
+  scope_claims: v.optional(
+    v.pipe(
+      v.array(claimPath),
+      v.minLength(1, 'must name at least one claim'),
+      v.description(
+        `The claims that grant scopes, each a space-delimited string or an array of strings; replaces the default ${JSON.stringify(DEFAULT_SCOPE_CLAIMS)}.`,
+      ),
+    ),
+  ),
   dpop: dpopMode(
     "DPoP (RFC 9449) for this issuer's tokens: off (Bearer only), allowed (Bearer or DPoP), required (DPoP only). Default off.",
   ),
@@ -104,7 +122,10 @@ const claimRule = v.union(
 const route = v.strictObject({
   path: v.pipe(
     v.string(),
-    v.regex(/^\/(?:[^\s?#*]*\/)?\*$|^\/[^\s?#*]*$/, 'must be /exact or /prefix/* (/* is every path)'),
+    v.regex(
+      /^\/(?:[^\s?#*]*\/)?\*$|^\/[^\s?#*]*$|^\*$/,
+      'must be /exact, /prefix/* (/* is every path) or * (every path, even one holding an encoded / or \\)',
+    ),
   ),
   methods: v.optional(
     v.pipe(

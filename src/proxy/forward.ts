@@ -3,6 +3,7 @@ import { IDENTITY_SIGNING_SECRET_MIN_LENGTH } from '../constants.ts';
 import { ConfigError, VerifierError } from '../errors.ts';
 import { IDENTITY_SIGNATURE_HEADER, importIdentityKey, signIdentity } from '../identity/signature.ts';
 import type { AuthResult } from '../verifier.ts';
+import { readBinding, readSecret, secretParser } from '../worker/secrets.ts';
 import { headerPlan, identityHeaderNames, originRequestHeaders } from './headers.ts';
 import { isWebSocketUpgrade } from './websocket.ts';
 
@@ -113,7 +114,7 @@ function uploadAbortingOnFailure(body: ReadableStream | null, abort: AbortContro
 
 /** The service binding an origin names; a missing one refuses the request (500) rather than forwarding it elsewhere. */
 function serviceBinding(env: unknown, name: string): Fetcher {
-  const binding = ((env ?? {}) as Record<string, unknown>)[name] as Partial<Fetcher> | undefined;
+  const binding = readBinding(env, name) as Partial<Fetcher> | undefined;
   if (typeof binding?.fetch !== 'function') {
     throw new ConfigError(name, 'is not a service binding of this Worker');
   }
@@ -125,16 +126,15 @@ function serviceBinding(env: unknown, name: string): Fetcher {
  * missing or short one refuses the request (500) rather than forwarding it unsigned.
  */
 function identitySigner(secretName: string): (env: unknown) => Promise<CryptoKey> {
-  let cached: { readonly secret: string; readonly key: Promise<CryptoKey> } | undefined;
+  const keyOf = secretParser(importIdentityKey);
   return (env) => {
-    const secret = ((env ?? {}) as Record<string, unknown>)[secretName];
-    if (typeof secret !== 'string' || secret.length < IDENTITY_SIGNING_SECRET_MIN_LENGTH) {
+    const secret = readSecret(env, secretName);
+    if (secret === undefined || secret.length < IDENTITY_SIGNING_SECRET_MIN_LENGTH) {
       throw new ConfigError(
         'POLICY.sign_headers.secret',
         `names ${secretName}, which must be a secret of at least ${IDENTITY_SIGNING_SECRET_MIN_LENGTH} characters`,
       );
     }
-    if (cached?.secret !== secret) cached = { secret, key: importIdentityKey(secret) };
-    return cached.key;
+    return keyOf(secret);
   };
 }

@@ -7,7 +7,8 @@ import { normalizePath, type PathNormalization } from './normalize-path.ts';
  */
 export type PathPattern = { readonly exact: string } | { readonly prefix: string };
 
-export function parsePathPattern(text: string): PathPattern | undefined {
+export function parsePathPattern(text: string): PathPattern | 'any' | undefined {
+  if (text === '*') return 'any';
   if (!text.startsWith('/') || /[\s?#]/.test(text)) return undefined;
   if (text.endsWith('/*')) return { prefix: text.slice(0, -1) };
   if (text.includes('*')) return undefined;

@@ -49,11 +49,14 @@ function hasAudience(aud: unknown, ours: readonly string[]): boolean {
 }
 
 /**
- * Cognito access tokens carry `client_id` (and `token_use: "access"`) instead of `aud`; a
- * `token_use` naming another kind (Cognito's ID tokens say `id`) is never an access token.
+ * A token without `aud` names its client instead: Cognito's access tokens in `client_id` (with
+ * `token_use: "access"`), Keycloak's and Clerk's in `azp` (OIDC Core §2), read only when there is
+ * no `client_id`. A `token_use` naming another kind (Cognito's ID tokens say `id`) is never an
+ * access token.
  */
 function isAcceptedClient(claims: JWTPayload, clientIds: readonly string[]): boolean {
-  const { client_id: clientId, token_use: tokenUse } = claims;
+  const { token_use: tokenUse } = claims;
+  const clientId = Object.hasOwn(claims, 'client_id') ? claims.client_id : claims.azp;
   return (
     typeof clientId === 'string' && clientIds.includes(clientId) && (tokenUse === undefined || tokenUse === 'access')
   );

@@ -3,6 +3,7 @@ import { type CoordinatorNamespace, coordinatorClient } from '../coordinator/cli
 import type { KeySetCoordinator } from '../coordinator/protocol.ts';
 import { COORDINATOR_BINDING, DPOP_REPLAY_BINDING } from '../env.ts';
 import type { RequestIo } from '../verifier.ts';
+import { readBinding, readSecret } from './secrets.ts';
 
 /** Anything that may hold an execution context: Hono's `Context` (whose getter throws without one) or the runtime's own. */
 export interface ExecutionContextSource {
@@ -39,7 +40,7 @@ export class WorkerIo implements RequestIo {
   }
 
   #binding(name: string): unknown {
-    return ((this.#env ?? {}) as Record<string, unknown>)[name];
+    return readBinding(this.#env, name);
   }
 
   /** The DPoP replay check shared by every isolate, when the Worker binds `DPOP_REPLAY`. */
@@ -50,8 +51,7 @@ export class WorkerIo implements RequestIo {
 
   /** A Worker secret (or variable) of this name, when it is text. */
   secret(name: string): string | undefined {
-    const value = this.#binding(name);
-    return typeof value === 'string' ? value : undefined;
+    return readSecret(this.#env, name);
   }
 
   get cache(): Cache | undefined {

@@ -8,7 +8,7 @@
 /** The binding of that name in the Worker's env, whatever it is; `undefined` when there is none. */
 export function readBinding(env: unknown, name: string): unknown {
   if (typeof env !== 'object' || env === null) return undefined;
-  return Object.hasOwn(env, name) ? (env as Record<string, unknown>)[name] : undefined;
+  return (env as Record<string, unknown>)[name];
 }
 
 /** A Worker secret's text; `undefined` when the Worker has none of that name, or it is not text. */
