@@ -16,6 +16,7 @@ export type {
   PathRules,
   ResourceConfig,
   RouteConfig,
+  TokenSourceConfig,
 } from './policy/config-model.ts';
 
 /**

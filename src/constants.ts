@@ -13,7 +13,14 @@ export const DEFAULT_ALGORITHMS = [
   'ES256',
   'ES384',
   'EdDSA',
+  'Ed25519',
 ] as const;
+
+/**
+ * RFC 9864 names Ed25519 as a fully-specified `alg` (oauth4webapi signs DPoP proofs with it); our
+ * EdDSA is Ed25519 only, so an algorithm list that accepts EdDSA accepts Ed25519 as well.
+ */
+export const ALGORITHM_ALIASES: Readonly<Record<string, string>> = { EdDSA: 'Ed25519' };
 
 /** Every algorithm the verifier can check against a public key from a JWKS. */
 export const SUPPORTED_ALGORITHMS: readonly string[] = [...DEFAULT_ALGORITHMS, 'ES512'];

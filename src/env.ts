@@ -42,6 +42,12 @@ export interface Env {
   /** Optional. Comma-separated paths that bypass verification: `/exact` or `/prefix/*`. */
   PUBLIC_PATHS?: string;
   /**
+   * Optional. Comma-separated places a token is read, in order: `authorization`, `header:<name>`,
+   * `cookie:<name>`, `query:<name>` (Cloudflare Access:
+   * `authorization,header:Cf-Access-Jwt-Assertion,cookie:CF_Authorization`). Default `authorization`.
+   */
+  TOKEN_SOURCES?: string;
+  /**
    * Optional. The name of a Worker secret holding a JWKS of private keys that decrypt encrypted
    * tokens (a JWE around the JWS). Absent: encrypted tokens are refused.
    */
@@ -87,6 +93,7 @@ export const FLAT_VARIABLES = [
   'JWKS_CACHE_TTL_SECONDS',
   'JWKS_REFRESH_COOLDOWN_SECONDS',
   'PUBLIC_PATHS',
+  'TOKEN_SOURCES',
   'RESOURCE',
   'DECRYPTION_KEYS',
   'DPOP',

@@ -25,6 +25,12 @@ export const ERROR_SPECS = {
     challenge: true,
     description: 'malformed Authorization header',
   },
+  multiple_tokens: {
+    status: 400,
+    oauthError: 'invalid_request',
+    challenge: true,
+    description: 'token sent in more than one way',
+  },
   token_too_large: { status: 401, oauthError: 'invalid_token', challenge: true, description: 'token too large' },
   malformed_token: { status: 401, oauthError: 'invalid_token', challenge: true, description: 'malformed token' },
   alg_not_allowed: {
@@ -117,6 +123,11 @@ export const ERROR_SPECS = {
     oauthError: 'insufficient_scope',
     challenge: true,
     description: 'claim requirement not met',
+  },
+  cross_site_cookie: {
+    status: 403,
+    challenge: false,
+    description: 'a cookie token is not accepted on a cross-site request that changes state',
   },
   no_route: { status: 404, challenge: false, description: 'no route' },
   malformed_path: { status: 400, challenge: false, description: 'malformed request path' },

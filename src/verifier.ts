@@ -8,9 +8,9 @@ import {
 } from './binding/check-binding.ts';
 import type { DpopIo } from './binding/dpop.ts';
 import type { Config, IssuerConfig, RouteConfig } from './config.ts';
-import { authorizationSource } from './credentials/authorization.ts';
+import { type CompiledSources, compileTokenSources } from './credentials/compile-sources.ts';
+import { withoutQueryTokens } from './credentials/query.ts';
 import { readCredentials } from './credentials/read-credentials.ts';
-import type { TokenSource } from './credentials/token-source.ts';
 import { VerifierError } from './errors.ts';
 import type { ChallengeContext } from './http/challenge.ts';
 import { createIssuerRuntime, type IssuerRuntime } from './issuers/issuer-runtime.ts';
@@ -24,7 +24,7 @@ import { createTokenVerifier, type TokenIo, type VerifiedToken } from './token/v
 
 /** What a verified request carries on to the origin and to `c.var.auth`. */
 export interface AuthResult {
-  /** The token's `sub`, when it has one. */
+  /** The token's `sub`, when it has a non-empty one. */
   readonly subject: string | undefined;
   /** The id of the issuer that verified it (`default` for the flat variables). */
   readonly issuerId: string;
@@ -82,7 +82,7 @@ interface CompiledRoute {
   readonly label: string;
   readonly issuers: readonly IssuerRuntime[];
   /** Where its token may come from, in order. */
-  readonly sources: readonly TokenSource[];
+  readonly credentials: CompiledSources;
   /** The `scope` its 403 challenge names. */
   readonly scope: string;
   readonly binding: RouteBinding;
@@ -99,7 +99,7 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
     config: route,
     label: routeLabel(route),
     issuers: route.issuers.map((issuer) => runtimes.get(issuer) as IssuerRuntime),
-    sources: [authorizationSource],
+    credentials: compileTokenSources(route.tokenSources ?? config.tokenSources),
     scope: challengeScope(route),
     binding: compileRouteBinding(route),
   }));
@@ -127,7 +127,9 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
     const auth =
       route.config.access === 'public' || target.preflight ? null : await identify(request, url, route, io, decision);
     if (own !== route) admitsToo(own, auth, request);
-    return { route: own.config, url: target.url, auth, decision };
+    // A token in the URL never reaches the origin (it would end up in its logs).
+    const forwarded = withoutQueryTokens(target.url, [...own.credentials.queryNames, ...route.credentials.queryNames]);
+    return { route: own.config, url: forwarded, auth, decision };
   }
 
   /** The route's token, verified, bound and authorised; `null` on an optional route that has none. */
@@ -140,11 +142,13 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
   ): Promise<AuthResult | null> {
     // RFC 9449 §7.1: on a route that accepts DPoP, every refusal from here on names both schemes.
     if (route.binding.dpop) decision.dpop = { ...route.binding.dpop, scheme: undefined };
-    const credentials = readCredentials(route.sources, request, url);
+    const { sources, cookies, readsAccessTokenParameter } = route.credentials;
+    const credentials = readCredentials(sources, cookies, request, url, readsAccessTokenParameter);
     if (credentials === undefined) {
       if (route.config.access === 'optional') return null;
       throw new VerifierError('missing_token');
     }
+    decision.tokenSource = credentials.source.label;
     if (route.binding.dpop) decision.dpop = { ...route.binding.dpop, scheme: credentials.scheme };
     binding.acceptsScheme(credentials.scheme, route.binding);
     const verified = await verifyToken(credentials.token, route.issuers, io, decision);
@@ -171,7 +175,8 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
 
 function authResult({ issuer, claims, jws }: VerifiedToken): AuthResult {
   return {
-    subject: typeof claims.sub === 'string' ? claims.sub : undefined,
+    // An empty `sub` (Cloudflare Access service tokens) names nobody.
+    subject: typeof claims.sub === 'string' && claims.sub !== '' ? claims.sub : undefined,
     issuerId: issuer.config.id,
     claims,
     encodedClaims: payloadSegment(jws),

@@ -12,7 +12,7 @@ async function code(response: Response): Promise<string | undefined> {
 }
 
 describe('signing algorithms', () => {
-  it.each(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'])(
+  it.each(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA', 'Ed25519'])(
     'accepts a valid %s token by default',
     async (alg) => {
       const issuer = await TestIssuer.create([alg]);
@@ -22,6 +22,23 @@ describe('signing algorithms', () => {
       expect(await origin.hits()).toBe(1);
     },
   );
+
+  it('accepts Ed25519 (RFC 9864) wherever EdDSA is accepted, with an OKP Ed25519 key only', async () => {
+    const issuer = await TestIssuer.create(['Ed25519']);
+    const token = await issuer.mint();
+    const vars = (algorithms: string) => varsFor(issuer, new TestOrigin(), { ALGORITHMS: algorithms });
+    expect((await callWorker(bearer(token), vars('EdDSA'))).status).toBe(200);
+    expect((await callWorker(bearer(token), vars('Ed25519'))).status).toBe(200);
+    expect(await code(await callWorker(bearer(token), vars('ES256')))).toBe('alg_not_allowed');
+    // A key the JWKS publishes for EdDSA verifies the fully-specified Ed25519 too.
+    const eddsa = await TestIssuer.create(['EdDSA']);
+    const fullySpecified = await eddsa.mint({ header: { alg: 'Ed25519' } });
+    expect((await callWorker(bearer(fullySpecified), varsFor(eddsa, new TestOrigin()))).status).toBe(200);
+    // An Ed25519 header over an EC key's kid finds no key that fits.
+    const ec = await TestIssuer.create(['ES256']);
+    const onEcKid = await eddsa.mint({ header: { alg: 'Ed25519', kid: ec.key.kid }, claims: { iss: ec.url } });
+    expect(await code(await callWorker(bearer(onEcKid), varsFor(ec, new TestOrigin())))).toBe('unknown_kid');
+  });
 
   it('accepts ES512 only when configured', async () => {
     const issuer = await TestIssuer.create(['ES512']);

@@ -31,7 +31,7 @@ describe('configuration', () => {
       audiences: ['https://api.example'],
       clientIds: [],
       jwksUri: undefined,
-      algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'],
+      algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA', 'Ed25519'],
       clockSkewSeconds: 60,
       jwksCacheTtlSeconds: 600,
       jwksRefreshCooldownSeconds: 30,
@@ -77,7 +77,7 @@ describe('configuration', () => {
     });
     expect(config.issuers[0]).toMatchObject({
       audiences: ['a', 'b'],
-      algorithms: ['ES256', 'EdDSA'],
+      algorithms: ['ES256', 'EdDSA', 'Ed25519'],
       clockSkewSeconds: 5,
       jwksCacheTtlSeconds: 120,
       jwksRefreshCooldownSeconds: 10,
@@ -112,6 +112,9 @@ describe('configuration', () => {
     ['PUBLIC_PATHS', { ...base, PUBLIC_PATHS: '/a*b' }],
     ['REQUIRED_SCOPES', { ...base, REQUIRED_SCOPES: 'read "admin"' }],
     ['REALM', { ...base, REALM: 'a"b' }],
+    ['TOKEN_SOURCES', { ...base, TOKEN_SOURCES: 'authorization,bearer' }],
+    ['TOKEN_SOURCES', { ...base, TOKEN_SOURCES: 'header:Authorization' }],
+    ['SCOPE_CLAIMS', { ...base, SCOPE_CLAIMS: ' , ' }],
   ])('names %s when it is invalid', (variable, vars) => {
     expect(problem(vars)).toBe(variable);
   });

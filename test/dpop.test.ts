@@ -87,6 +87,17 @@ describe('DPoP (RFC 9449)', () => {
     expect((await outcome(gateway, request('DPoP', token, await proof(key, token, { at })))).code).toBe('ok');
   });
 
+  it('accepts a proof signed with Ed25519 (RFC 9864, as oauth4webapi signs them) and names it in the challenge', async () => {
+    const { issuer, gateway, at } = await setUp('allowed', { ALGORITHMS: 'RS256,EdDSA' });
+    const ed = await clientKey('Ed25519');
+    const token = await issuer.mint({ at, claims: { cnf: { jkt: ed.jkt } } });
+    const once = await proof(ed, token, { at, header: { alg: 'Ed25519' } });
+    expect((await outcome(gateway, request('DPoP', token, once))).code).toBe('ok');
+    const replayed = await outcome(gateway, request('DPoP', token, once));
+    expect(replayed.code).toBe('invalid_dpop_proof');
+    expect(replayed.challenge).toContain('algs="RS256 EdDSA Ed25519"');
+  });
+
   it('refuses a replayed proof (§11.1)', async () => {
     const { gateway, key, token, at } = await setUp();
     const once = await proof(key, token, { at });

@@ -94,6 +94,18 @@ describe('encrypted tokens (nested JWE)', () => {
     }
   });
 
+  it('accepts the cty of oidc-provider’s encrypted access tokens (at+jwt, application/at+jwt) as it does JWT', async () => {
+    const issuer = await TestIssuer.create();
+    const key = await decryptionKey('RSA-OAEP-256');
+    const gateway = gatewayWith(issuer, [key]);
+    for (const cty of ['at+jwt', 'application/at+jwt', 'application/jwt', 'jwt']) {
+      const token = await encrypt(await issuer.mint({ at: gateway.nowSeconds }), key, { cty });
+      expect({ cty, outcome: await outcome(gateway, token) }).toEqual({ cty, outcome: 'ok' });
+    }
+    const other = await encrypt(await issuer.mint({ at: gateway.nowSeconds }), key, { cty: 'at+json' });
+    expect(await outcome(gateway, other)).toBe('encryption_not_allowed');
+  });
+
   it('refuses an encrypted token when the route’s issuer has no decryption keys', async () => {
     const issuer = await TestIssuer.create();
     const key = await decryptionKey('RSA-OAEP-256');

@@ -66,7 +66,7 @@ function minimalPolicy(issuer: Record<string, unknown> = {}): Record<string, unk
   };
 }
 
-const DEFAULT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'];
+const DEFAULT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA', 'Ed25519'];
 
 function configError(vars: Env): ConfigError {
   try {
@@ -103,7 +103,7 @@ describe('a full policy', () => {
       audiences: [],
       clientIds: ['partner-app'],
       jwksUri: undefined,
-      algorithms: ['ES256', 'EdDSA'],
+      algorithms: ['ES256', 'EdDSA', 'Ed25519'],
       clockSkewSeconds: 5,
       jwksCacheTtlSeconds: 120,
       jwksRefreshCooldownSeconds: 10,
@@ -128,6 +128,7 @@ describe('a full policy', () => {
           originTimeoutMs: undefined,
           dpop: undefined,
           pathParameters: undefined,
+          tokenSources: undefined,
         },
         {
           path: { prefix: '/admin/' },
@@ -145,6 +146,7 @@ describe('a full policy', () => {
           originTimeoutMs: undefined,
           dpop: undefined,
           pathParameters: undefined,
+          tokenSources: undefined,
         },
         {
           path: { prefix: '/' },
@@ -158,6 +160,7 @@ describe('a full policy', () => {
           originTimeoutMs: undefined,
           dpop: undefined,
           pathParameters: undefined,
+          tokenSources: undefined,
         },
       ],
       origin: 'https://origin.example',
@@ -171,6 +174,7 @@ describe('a full policy', () => {
       ],
       signingSecret: 'IDENTITY_KEY',
       forwardAuthorization: false,
+      tokenSources: [{ kind: 'authorization' }],
       paths: { mergeSlashes: true, caseSensitive: true, pathParameters: 'refuse' },
       forwardOverrideHeaders: false,
       resource: {
@@ -521,6 +525,30 @@ describe('an invalid policy', () => {
       'a required claim that is a number',
       'POLICY.issuers.corp.required_claims[0]',
       edit([...corpKeys, 'required_claims'], [1]),
+    ],
+    ['an unknown token source', 'POLICY.token_sources[0]', edit(['token_sources'], ['bearer'])],
+    ['no token source', 'POLICY.token_sources', edit(['token_sources'], [])],
+    [
+      'a token header that is not a name',
+      'POLICY.token_sources[0].header',
+      edit(['token_sources'], [{ header: 'Bad Name' }]),
+    ],
+    [
+      'Authorization as a token header',
+      'POLICY.token_sources[0].header',
+      edit(['token_sources'], [{ header: 'Authorization' }]),
+    ],
+    ['Cookie as a token header', 'POLICY.token_sources[0].header', edit(['token_sources'], [{ header: 'Cookie' }])],
+    ['a repeated token source', 'POLICY.token_sources[1]', edit(['token_sources'], [{ cookie: 'a' }, { cookie: 'a' }])],
+    [
+      'a token source with two kinds',
+      'POLICY.token_sources[0]',
+      edit(['token_sources'], [{ cookie: 'a', query: 'b' }]),
+    ],
+    [
+      'a route token cookie with a semicolon',
+      'POLICY.routes[1].token_sources[0].cookie',
+      edit(route(1, 'token_sources'), [{ cookie: 'a;b' }]),
     ],
     ['path_parameters drop', 'POLICY.path_parameters', edit(['path_parameters'], 'drop')],
     ['a route path_parameters strip', 'POLICY.routes[1].path_parameters', edit(route(1, 'path_parameters'), 'strip')],

@@ -54,4 +54,7 @@ export const authorizationSource: TokenSource = {
     const authorization = request.headers.get('authorization');
     return authorization === null ? undefined : extractCredentials(authorization);
   },
+  strip(headers) {
+    headers.delete('authorization');
+  },
 };

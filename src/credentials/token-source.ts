@@ -2,13 +2,13 @@
 export interface Credentials {
   readonly scheme: 'bearer' | 'dpop';
   readonly token: string;
-  /** The source it came from: what logs and `explain` name, and what strips it before forwarding. */
+  /** The first source it came from: what logs and `explain` name. */
   readonly source: TokenSource;
 }
 
 /**
- * One place a request may carry its token (Envoy's extractor split): the `Authorization` header
- * today; a header, a cookie or a query parameter are each a file that implements this.
+ * One place a request may carry its token (Envoy's extractor split): each kind is a file that
+ * implements this, and the route's list says which it reads, in order.
  */
 export interface TokenSource {
   /** How logs and `explain` name it: `authorization`, `header:<name>`, `cookie:<name>`, `query:<name>`. */
@@ -18,4 +18,6 @@ export interface TokenSource {
    * there but malformed is refused (it is never "no token").
    */
   read(request: Request, url: URL): Credentials | undefined;
+  /** Removes this source's token from the headers the origin receives (`forward_authorization: false`). */
+  strip(headers: Headers): void;
 }

@@ -18,6 +18,8 @@ export interface Decision {
   keyTier: KeyTier | undefined;
   /** Milliseconds in verification. Workers advance the clock only across I/O, so this counts key fetches, not CPU. */
   verifyMs: number | undefined;
+  /** Where the token came from (`authorization`, `header:<name>`, `cookie:<name>`, `query:<name>`). */
+  tokenSource: string | undefined;
   /** The token's `alg`, for debug lines. */
   alg: string | undefined;
   /** On a route that accepts DPoP, what its refusals' challenges say (never logged): set once the route is known. */
@@ -33,6 +35,7 @@ export function newDecision(): Decision {
     kid: undefined,
     keyTier: undefined,
     verifyMs: undefined,
+    tokenSource: undefined,
     alg: undefined,
     dpop: undefined,
   };

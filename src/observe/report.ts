@@ -50,6 +50,7 @@ export function createReporter(log: Logger, level: LogLevel): Reporter {
         path,
         route: decision.route,
         matched_path: decision.matchedPath,
+        token_source: decision.tokenSource,
         issuer: decision.issuer,
         kid: decision.kid,
         key_tier: decision.keyTier,

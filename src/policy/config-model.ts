@@ -48,6 +48,16 @@ export type ClaimRule =
   | { readonly claim: ClaimPath; readonly oneOf: readonly ClaimValue[] }
   | { readonly claim: ClaimPath; readonly contains: ClaimValue };
 
+/**
+ * Where a request's token may be: `Authorization: Bearer|DPoP` (RFC 6750 §2.1), the whole value
+ * of a header, a cookie, or a query parameter (RFC 6750 §2.3). Header names are lower-case.
+ */
+export type TokenSourceConfig =
+  | { readonly kind: 'authorization' }
+  | { readonly kind: 'header'; readonly name: string }
+  | { readonly kind: 'cookie'; readonly name: string }
+  | { readonly kind: 'query'; readonly name: string };
+
 /** `refuse`: a path segment holding `;` is refused (404); `keep`: the origin reads `;` as data, matched literally. */
 export type PathParameters = 'refuse' | 'keep';
 
@@ -81,6 +91,8 @@ export interface RouteConfig {
   readonly dpop: DpopMode | undefined;
   /** Path parameters (`;`) on this route; `undefined`: the config's `paths.pathParameters`. */
   readonly pathParameters: PathParameters | undefined;
+  /** Where this route reads its token, in order; `undefined`: the config's `tokenSources`. */
+  readonly tokenSources: readonly TokenSourceConfig[] | undefined;
 }
 
 export interface HeaderMapping {
@@ -124,8 +136,13 @@ export interface Config {
   readonly headers: readonly HeaderMapping[];
   /** Name of the Worker secret whose value keys X-Auth-Signature; `undefined`: not signed. */
   readonly signingSecret: string | undefined;
-  /** Whether the origin receives the client's `Authorization` header. */
+  /**
+   * Whether the origin receives the token where the client sent it (`Authorization`, the source
+   * header or cookie). A query parameter that is a token source is never forwarded.
+   */
   readonly forwardAuthorization: boolean;
+  /** Where every route reads its token unless it says otherwise, in order. */
+  readonly tokenSources: readonly TokenSourceConfig[];
   /** How request paths are normalised before matching; the origin receives the normalised path. */
   readonly paths: PathRules;
   /**

@@ -77,9 +77,13 @@ export function policyFromVariables(vars: Vars): TranslatedVariables {
       : {}),
   });
   const resource = optional(vars, 'RESOURCE');
+  const tokenSources = optional(vars, 'TOKEN_SOURCES');
   const policy = {
     issuers: { [FLAT_ISSUER_ID]: issuer },
     routes,
+    ...(tokenSources === undefined
+      ? {}
+      : { token_sources: from('POLICY.token_sources', 'TOKEN_SOURCES', list(tokenSources, ',').map(tokenSource)) }),
     ...(resource === undefined
       ? {}
       : {
@@ -105,6 +109,16 @@ export function policyFromVariables(vars: Vars): TranslatedVariables {
       return best?.[1];
     },
   };
+}
+
+/** `authorization`, `header:<name>`, `cookie:<name>` or `query:<name>` as a policy's source; anything else is left for the schema to name. */
+function tokenSource(text: string): unknown {
+  if (text === 'authorization') return text;
+  const colon = text.indexOf(':');
+  const kind = text.slice(0, colon);
+  return colon > 0 && (kind === 'header' || kind === 'cookie' || kind === 'query')
+    ? { [kind]: text.slice(colon + 1).trim() }
+    : text;
 }
 
 function optional(vars: Vars, name: FlatName): string | undefined {

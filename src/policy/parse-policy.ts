@@ -11,9 +11,17 @@ import {
   MAX_ORIGIN_TIMEOUT_SECONDS,
 } from '../constants.ts';
 import { ConfigError } from '../errors.ts';
-import { checkMappedHeaderName } from '../proxy/header-names.ts';
+import { checkMappedHeaderName, NOT_FORWARDED } from '../proxy/header-names.ts';
 import { parsePathPattern, patternProblem } from '../routing/path-pattern.ts';
-import type { ClaimRule, Config, HeaderMapping, IssuerConfig, PathRules, RouteConfig } from './config-model.ts';
+import type {
+  ClaimRule,
+  Config,
+  HeaderMapping,
+  IssuerConfig,
+  PathRules,
+  RouteConfig,
+  TokenSourceConfig,
+} from './config-model.ts';
 import { parseResource } from './resource.ts';
 import { type Policy, type PolicyIssuer, type PolicyRoute, policySchema } from './schema.ts';
 import { keySourceUrl, normalizeTokenType, parseAlgorithms, parseOrigin, parseRealm, wholeSeconds } from './values.ts';
@@ -70,6 +78,10 @@ function compilePolicy(policy: Policy, fallbacks: PolicyFallbacks): Config {
     headers: compileHeaders(policy.headers ?? {}),
     signingSecret: policy.sign_headers?.secret,
     forwardAuthorization: policy.forward_authorization ?? true,
+    tokenSources:
+      policy.token_sources === undefined
+        ? DEFAULT_TOKEN_SOURCES
+        : compileTokenSources('POLICY.token_sources', policy.token_sources),
     paths,
     forwardOverrideHeaders: policy.forward_override_headers ?? false,
     resource:
@@ -156,7 +168,39 @@ function compileRoute(
     originTimeoutMs: route.origin_timeout_seconds === undefined ? undefined : route.origin_timeout_seconds * 1000,
     dpop: route.dpop,
     pathParameters: route.path_parameters,
+    tokenSources:
+      route.token_sources === undefined ? undefined : compileTokenSources(`${at}.token_sources`, route.token_sources),
   };
+}
+
+/** Only `Authorization` (RFC 6750 §2.1), as before token sources existed. */
+const DEFAULT_TOKEN_SOURCES: readonly TokenSourceConfig[] = [{ kind: 'authorization' }];
+
+/** Names that are not a token's place: the credentials header itself, the connection's, the cookies'. */
+const NOT_A_TOKEN_HEADER = new Set(['authorization', 'cookie', 'host', 'content-length', 'content-type']);
+
+function compileTokenSources(at: string, sources: NonNullable<Policy['token_sources']>): TokenSourceConfig[] {
+  const seen = new Set<string>();
+  return sources.map((source, i) => {
+    const compiled: TokenSourceConfig =
+      source === 'authorization'
+        ? { kind: 'authorization' }
+        : 'header' in source
+          ? { kind: 'header', name: source.header.toLowerCase() }
+          : 'cookie' in source
+            ? { kind: 'cookie', name: source.cookie }
+            : { kind: 'query', name: source.query };
+    const key = compiled.kind === 'authorization' ? 'authorization' : `${compiled.kind}:${compiled.name}`;
+    if (seen.has(key)) throw new ConfigError(`${at}[${i}]`, 'names the same source as another entry');
+    seen.add(key);
+    if (compiled.kind === 'header' && (NOT_A_TOKEN_HEADER.has(compiled.name) || NOT_FORWARDED.has(compiled.name))) {
+      throw new ConfigError(
+        `${at}[${i}].header`,
+        compiled.name === 'authorization' ? 'is read by the "authorization" source' : 'cannot carry a token',
+      );
+    }
+    return compiled;
+  });
 }
 
 /** A level names its origin one way: a URL or a service binding, never both. */

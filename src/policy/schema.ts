@@ -17,6 +17,8 @@ import { OVERRIDE_HEADERS } from '../routing/override-headers.ts';
  */
 
 const text = v.pipe(v.string(), v.minLength(1, 'must not be empty'));
+/** RFC 9110 §5.6.2 token: a header or cookie name. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const texts = v.array(text);
 const seconds = (min: number, max: number, meaning: string) =>
   v.optional(
@@ -51,6 +53,25 @@ const dpopMode = (meaning: string) =>
 const pathParameters = (meaning: string) =>
   v.optional(v.pipe(v.picklist(['refuse', 'keep'], 'must be refuse or keep'), v.description(meaning)));
 const flag = (meaning: string) => v.optional(v.pipe(v.boolean(), v.description(meaning)));
+const tokenSourceName = (pattern: RegExp, problem: string) => v.pipe(v.string(), v.regex(pattern, problem));
+const tokenSources = (meaning: string) =>
+  v.optional(
+    v.pipe(
+      v.array(
+        v.union(
+          [
+            v.literal('authorization'),
+            v.strictObject({ header: tokenSourceName(HEADER_NAME, 'must be a header name (RFC 9110 token)') }),
+            v.strictObject({ cookie: tokenSourceName(HEADER_NAME, 'must be a cookie name (RFC 6265 token)') }),
+            v.strictObject({ query: tokenSourceName(/^[A-Za-z0-9._~-]+$/, 'must be a query parameter name') }),
+          ],
+          'must be "authorization", { header }, { cookie } or { query }',
+        ),
+      ),
+      v.minLength(1, 'must name at least one source'),
+      v.description(meaning),
+    ),
+  );
 const claimValue = v.union([v.string(), v.number(), v.boolean()], 'must be a string, number or boolean');
 
 const issuer = v.strictObject({
@@ -156,6 +177,7 @@ const route = v.strictObject({
   origin_timeout_seconds: seconds(1, MAX_ORIGIN_TIMEOUT_SECONDS, "Seconds to wait for this route's origin's headers."),
   dpop: dpopMode("DPoP on this route, over each issuer's own setting."),
   path_parameters: pathParameters('Path parameters (`;` in a segment) on this route, over the top-level setting.'),
+  token_sources: tokenSources('Where this route reads its token, in order, over the top-level token_sources.'),
 });
 
 const headerSource = v.union(
@@ -203,7 +225,15 @@ export const policySchema = v.strictObject({
     }),
   ),
   forward_authorization: v.optional(
-    v.pipe(v.boolean(), v.description("Whether the origin receives the client's Authorization header. Default true.")),
+    v.pipe(
+      v.boolean(),
+      v.description(
+        'Whether the origin receives the token where the client sent it (Authorization, the source header or cookie; a query parameter never). Default true.',
+      ),
+    ),
+  ),
+  token_sources: tokenSources(
+    'Where a token is read, in order: "authorization" (Authorization: Bearer or DPoP), { header }, { cookie }, { query } (discouraged; never forwarded). Default ["authorization"].',
   ),
   path_parameters: pathParameters(
     `A path segment holding \`;\`: refuse (404; servlet containers read \`..;\` as \`..\`) or keep (the origin reads \`;\` as data; matched literally). Default ${DEFAULT_PATH_RULES.pathParameters}.`,

@@ -1,4 +1,4 @@
-import { SUPPORTED_ALGORITHMS } from '../constants.ts';
+import { ALGORITHM_ALIASES, SUPPORTED_ALGORITHMS } from '../constants.ts';
 import { ConfigError } from '../errors.ts';
 import { isSafeKeySourceUrl } from './url-safety.ts';
 
@@ -46,7 +46,8 @@ export function parseAlgorithms(name: string, algorithms: readonly string[]): re
     }
   }
   if (algorithms.length === 0) throw new ConfigError(name, 'must name at least one algorithm');
-  return algorithms;
+  const aliases = algorithms.flatMap((alg) => ALGORITHM_ALIASES[alg] ?? []);
+  return [...new Set([...algorithms, ...aliases])];
 }
 
 /** The realm is written into a quoted-string; refuse what would need escaping rather than escape it. */

@@ -1,5 +1,6 @@
 import type { Config, RouteConfig } from '../config.ts';
 import { IDENTITY_SIGNING_SECRET_MIN_LENGTH } from '../constants.ts';
+import { compileTokenSources } from '../credentials/compile-sources.ts';
 import { ConfigError, VerifierError } from '../errors.ts';
 import { IDENTITY_SIGNATURE_HEADER, importIdentityKey, signIdentity } from '../identity/signature.ts';
 import type { AuthResult } from '../verifier.ts';
@@ -58,6 +59,11 @@ export function createForwarder(config: Config, { fetch: doFetch = fetch, now = 
       base === undefined ? serviceBinding(env, (route.originService ?? config.originService) as string) : undefined;
     const method = request.method;
     const headers = originRequestHeaders(request.headers, auth, plan);
+    // The token stays where the client put it unless the policy says otherwise.
+    if (!config.forwardAuthorization) {
+      for (const source of compileTokenSources(route.tokenSources ?? config.tokenSources).sources)
+        source.strip(headers);
+    }
     if (method === 'GET' && isWebSocketUpgrade(request.headers)) headers.set('upgrade', 'websocket');
     const target = base === undefined ? serviceUrl(url) : originUrl(base, url);
     if (auth && signer) {

@@ -1,6 +1,7 @@
 import { compactDecrypt, importJWK, type JWK } from 'jose';
 import { DECRYPTED_TOKEN_CACHE_MAX_ENTRIES, MAX_KIDLESS_CANDIDATE_KEYS } from '../constants.ts';
 import { ConfigError, VerifierError } from '../errors.ts';
+import { normalizeTokenType } from '../policy/values.ts';
 
 /**
  * Key management for encrypted tokens: RSA-OAEP with SHA-256 and ECDH-ES (direct or with AES key
@@ -9,6 +10,12 @@ import { ConfigError, VerifierError } from '../errors.ts';
  */
 const KEY_MANAGEMENT: readonly string[] = ['RSA-OAEP-256', 'ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A256KW'];
 const CONTENT_ENCRYPTION: readonly string[] = ['A128GCM', 'A256GCM'];
+
+/**
+ * The `cty` of a nested token (RFC 7519 §5.2 `JWT`; oidc-provider writes `at+jwt`, RFC 9068),
+ * compared as media types are: case-insensitive, `application/` optional.
+ */
+const NESTED_TOKEN_TYPES: readonly string[] = ['jwt', 'at+jwt'];
 
 /**
  * What an encrypted token's protected header must say before any key is looked up or any
@@ -21,7 +28,9 @@ export function checkJweHeader(header: Readonly<Record<string, unknown>>): { alg
   if (typeof alg !== 'string' || !KEY_MANAGEMENT.includes(alg)) throw new VerifierError('encryption_not_allowed');
   if (typeof enc !== 'string' || !CONTENT_ENCRYPTION.includes(enc)) throw new VerifierError('encryption_not_allowed');
   if ('zip' in header || 'crit' in header) throw new VerifierError('encryption_not_allowed');
-  if (typeof cty !== 'string' || cty.toUpperCase() !== 'JWT') throw new VerifierError('encryption_not_allowed');
+  if (typeof cty !== 'string' || !NESTED_TOKEN_TYPES.includes(normalizeTokenType(cty))) {
+    throw new VerifierError('encryption_not_allowed');
+  }
   if (kid !== undefined && typeof kid !== 'string') throw new VerifierError('decryption_failed');
   return { alg, kid };
 }

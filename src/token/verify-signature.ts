@@ -22,6 +22,7 @@ const VERIFY_PARAMS: Readonly<Record<string, SubtleCryptoSignAlgorithm>> = {
   ES384: { name: 'ECDSA', hash: 'SHA-384' },
   ES512: { name: 'ECDSA', hash: 'SHA-512' },
   EdDSA: { name: 'Ed25519' },
+  Ed25519: { name: 'Ed25519' },
 };
 
 /** RFC 7518 §3.4: an ECDSA JWS signature is R ‖ S, each exactly the curve's size; nothing else is one. */

@@ -47,14 +47,15 @@ export function unusableKeyReason(jwk: JWK): string | undefined {
 
 /** Whether a usable key may verify a token signed with `alg` (RFC 7517 §4, RFC 8725 §3.1). */
 export function keyFitsAlgorithm(jwk: JWK, alg: string): boolean {
-  if (jwk.alg !== undefined && jwk.alg !== alg) return false;
+  // A key published for EdDSA (our EdDSA is Ed25519 only) serves the fully-specified Ed25519 too (RFC 9864).
+  if (jwk.alg !== undefined && jwk.alg !== alg && !(jwk.alg === 'EdDSA' && alg === 'Ed25519')) return false;
   switch (jwk.kty) {
     case 'RSA':
       return /^(RS|PS)(256|384|512)$/.test(alg);
     case 'EC':
       return EC_CURVE_FOR_ALG[alg] === jwk.crv;
     case 'OKP':
-      return alg === 'EdDSA' && jwk.crv === 'Ed25519';
+      return (alg === 'EdDSA' || alg === 'Ed25519') && jwk.crv === 'Ed25519';
     default:
       return false;
   }
