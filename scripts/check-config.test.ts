@@ -181,6 +181,19 @@ describe('check-config', () => {
     );
   });
 
+  test('an HMAC secret is named with the bytes its algorithms need, and refused in clear text', () => {
+    const hmac = `${FLAT}ALGORITHMS = "RS256,HS256,HS384"\nHMAC_SECRET = "SUPABASE_JWT_SECRET"\n`;
+    assert.deepEqual(problems(configFile('wrangler.toml', hmac)), [
+      'warning: vars.HMAC_SECRET: names SUPABASE_JWT_SECRET, a secret the file cannot hold: set it (at least 32 bytes for HS256, 48 bytes for HS384) with npx wrangler secret put SUPABASE_JWT_SECRET',
+    ]);
+    const inClear = `${hmac}SUPABASE_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters"\n`;
+    assert.ok(
+      problems(configFile('wrangler.toml', inClear)).includes(
+        'error: vars.SUPABASE_JWT_SECRET: holds the HMAC secret that vars.HMAC_SECRET names, in clear text: remove it and run npx wrangler secret put SUPABASE_JWT_SECRET',
+      ),
+    );
+  });
+
   test('a route forwarding through a service binding the file does not bind is an error', () => {
     const file = configFile('wrangler.toml', POLICY.replace('binding = "REPORTS"', 'binding = "REPORT"'));
     assert.deepEqual(

@@ -18,6 +18,7 @@ interface WorkerStartUp {
   readonly VARIABLES: readonly string[];
   readonly FLAT_VARIABLES: readonly string[];
   readonly GATEWAY_KV_BINDING: string;
+  readonly HMAC_ALGORITHMS: Readonly<Record<string, { readonly minBytes: number }>>;
   readonly DURABLE_OBJECTS: readonly { readonly binding: string; readonly className: string; readonly role: string }[];
   variablesOf(env: object): Vars;
   parseObservability(vars: Vars): unknown;
@@ -29,7 +30,11 @@ type Vars = Readonly<Record<string, unknown>>;
 
 /** What this check reads of the parsed config. */
 interface StartedConfig {
-  readonly issuers: readonly unknown[];
+  readonly issuers: readonly {
+    readonly id: string;
+    readonly algorithms: readonly string[];
+    readonly hmacSecret: string | undefined;
+  }[];
   readonly routes: readonly { readonly originService: string | undefined }[];
   readonly originService: string | undefined;
   readonly signingSecret: string | undefined;
@@ -41,12 +46,12 @@ interface StartedConfig {
 const worker = Object.assign(
   {},
   ...(await Promise.all(
-    ['../src/env.ts', '../src/config.ts', '../src/worker/app.ts', '../src/observe/settings.ts'].map(
+    ['../src/env.ts', '../src/config.ts', '../src/worker/app.ts', '../src/observe/settings.ts', '../src/constants.ts'].map(
       (module): Promise<object> => import(new URL(module, import.meta.url).href),
     ),
   )),
 ) as WorkerStartUp;
-const { DURABLE_OBJECTS, FLAT_VARIABLES, GATEWAY_KV_BINDING, VARIABLES } = worker;
+const { DURABLE_OBJECTS, FLAT_VARIABLES, GATEWAY_KV_BINDING, HMAC_ALGORITHMS, VARIABLES } = worker;
 
 /** Looked for in this order in the working directory when no file is given. */
 export const CONFIG_FILES = ['wrangler.toml', 'wrangler.jsonc', 'wrangler.json'] as const;
@@ -228,7 +233,36 @@ function checkVariables(checking: Checking, raw: Vars, services: readonly string
       `names ${secret}, a secret the file cannot hold: set it (at least ${IDENTITY_SIGNING_SECRET_MIN_LENGTH} characters) with ${secretPut(checking, secret)}`,
     );
   }
+  if (config) checkHmacSecrets(checking, raw, config, policy);
   return { policy, config, started, secret };
+}
+
+/**
+ * An issuer's HMAC secret is a Worker secret: never in the file, and as long as its longest hash
+ * (the Worker refuses a shorter one with 500 on the first HS* token; here it is said before deploy).
+ */
+function checkHmacSecrets(checking: Checking, raw: Vars, config: StartedConfig, policy: boolean): void {
+  const varsAt = checking.at('vars');
+  for (const issuer of config.issuers) {
+    const secret = issuer.hmacSecret;
+    if (secret === undefined) continue;
+    const at = policy ? `${varsAt}.POLICY.issuers.${issuer.id}.hmac_secret` : `${varsAt}.HMAC_SECRET`;
+    if (Object.hasOwn(raw, secret)) {
+      checking.error(
+        `${varsAt}.${secret}`,
+        `holds the HMAC secret that ${at} names, in clear text: remove it and run ${secretPut(checking, secret)}`,
+      );
+      continue;
+    }
+    const needs = issuer.algorithms.flatMap((alg) => {
+      const hmac = HMAC_ALGORITHMS[alg];
+      return hmac ? [`${hmac.minBytes} bytes for ${alg}`] : [];
+    });
+    checking.warn(
+      at,
+      `names ${secret}, a secret the file cannot hold: set it (at least ${needs.join(', ')}) with ${secretPut(checking, secret)}`,
+    );
+  }
 }
 
 function secretPut({ env }: Checking, secret: string): string {

@@ -26,6 +26,17 @@ export const ALGORITHM_ALIASES: Readonly<Record<string, string>> = { EdDSA: 'Ed2
 export const SUPPORTED_ALGORITHMS: readonly string[] = [...DEFAULT_ALGORITHMS, 'ES512'];
 
 /**
+ * HMAC algorithms (RFC 7518 §3.2), each with its hash and the shortest key it takes (as long as
+ * the hash output). Only ever with an issuer's `hmac_secret`, listed explicitly, and checked with
+ * that secret alone: a public key is never an HMAC key (RFC 8725 §3.1).
+ */
+export const HMAC_ALGORITHMS: Readonly<Record<string, { readonly hash: string; readonly minBytes: number }>> = {
+  HS256: { hash: 'SHA-256', minBytes: 32 },
+  HS384: { hash: 'SHA-384', minBytes: 48 },
+  HS512: { hash: 'SHA-512', minBytes: 64 },
+};
+
+/**
  * The claims that grant scopes unless an issuer says otherwise: RFC 9068 §2.2.3's `scope` and the
  * `scp` that Okta and Microsoft Entra use, each a space-delimited string or an array of strings.
  */

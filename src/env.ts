@@ -52,6 +52,11 @@ export interface Env {
    * tokens (a JWE around the JWS). Absent: encrypted tokens are refused.
    */
   DECRYPTION_KEYS?: string;
+  /**
+   * Optional. The name of a Worker secret whose UTF-8 bytes verify HS256/384/512 tokens (Supabase's
+   * legacy JWT secret, Hasura); ALGORITHMS must list them. At least 32/48/64 bytes.
+   */
+  HMAC_SECRET?: string;
   /** Optional. DPoP (RFC 9449): `off` (Bearer only), `allowed` (Bearer or DPoP) or `required`. Default `off`. */
   DPOP?: string;
   /** Optional. This API's resource identifier (RFC 9728): publishes its protected-resource metadata. */
@@ -96,6 +101,7 @@ export const FLAT_VARIABLES = [
   'TOKEN_SOURCES',
   'RESOURCE',
   'DECRYPTION_KEYS',
+  'HMAC_SECRET',
   'DPOP',
 ] as const satisfies readonly (keyof Env)[];
 

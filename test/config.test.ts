@@ -39,6 +39,7 @@ describe('configuration', () => {
       requiredClaims: [],
       scopeClaims: ['scope', 'scp'],
       decryptionKeys: undefined,
+      hmacSecret: undefined,
       dpop: 'off',
     };
     expect(config.issuers).toEqual([issuer]);

@@ -95,6 +95,7 @@ describe('a full policy', () => {
       requiredClaims: ['sub', 'tenant.id'],
       scopeClaims: ['scope', 'scp'],
       decryptionKeys: 'CORP_DECRYPTION_KEYS',
+      hmacSecret: undefined,
       dpop: 'off',
     };
     const partner = {
@@ -111,6 +112,7 @@ describe('a full policy', () => {
       requiredClaims: [],
       scopeClaims: ['scope', 'scp'],
       decryptionKeys: undefined,
+      hmacSecret: undefined,
       dpop: 'off',
     };
     expect(config).toStrictEqual({
@@ -208,6 +210,7 @@ describe('a full policy', () => {
         requiredClaims: [],
         scopeClaims: ['scope', 'scp'],
         decryptionKeys: undefined,
+        hmacSecret: undefined,
         dpop: 'off',
       },
     ]);
@@ -510,6 +513,16 @@ describe('an invalid policy', () => {
     ['a realm with a quote', 'POLICY.realm', edit(['realm'], 'a"b')],
     ['a realm with a backslash', 'POLICY.realm', edit(['realm'], 'a\\b')],
     ['an unknown top-level member', 'POLICY.unknown', edit(['unknown'], true)],
+    [
+      'an hmac_secret that is not a secret name',
+      'POLICY.issuers.corp.hmac_secret',
+      edit([...corpKeys, 'hmac_secret'], 'my-secret'),
+    ],
+    [
+      'HS512 without hmac_secret',
+      'POLICY.issuers.corp.algorithms[1]',
+      edit([...corpKeys, 'algorithms'], ['RS256', 'HS512']),
+    ],
     ['an empty scope_claims', 'POLICY.issuers.corp.scope_claims', edit([...corpKeys, 'scope_claims'], [])],
     [
       'a scope claim path with no segment',

@@ -1,5 +1,6 @@
 import type { JWTPayload } from 'jose';
 import type { DpopMode, IssuerConfig, RouteConfig } from '../config.ts';
+import { HMAC_ALGORITHMS } from '../constants.ts';
 import type { Credentials } from '../credentials/token-source.ts';
 import { type DpopChallenge, VerifierError } from '../errors.ts';
 import type { Logger } from '../observe/log.ts';
@@ -25,10 +26,15 @@ export function compileRouteBinding(route: RouteConfig): RouteBinding {
       accepting.length === 0
         ? undefined
         : {
-            algs: [...new Set(accepting.flatMap((issuer) => issuer.algorithms))],
+            algs: [...new Set(accepting.flatMap(proofAlgorithms))],
             bearer: [...modes.values()].some((mode) => mode !== 'required'),
           },
   };
+}
+
+/** A DPoP proof is signed by the client's own key pair: never an HMAC, whatever the issuer's tokens use. */
+function proofAlgorithms(issuer: IssuerConfig): readonly string[] {
+  return issuer.algorithms.filter((alg) => !Object.hasOwn(HMAC_ALGORITHMS, alg));
 }
 
 export interface BindingCheck {
@@ -62,7 +68,12 @@ export function createBindingCheck(clock: Clock, log: Logger): BindingCheck {
       const mode = route.modes.get(issuer.id);
       if (credentials.scheme === 'dpop') {
         if (mode === 'off') throw new VerifierError('unsupported_scheme');
-        const context = { method: request.method, url, accessToken: credentials.token, algorithms: issuer.algorithms };
+        const context = {
+          method: request.method,
+          url,
+          accessToken: credentials.token,
+          algorithms: proofAlgorithms(issuer),
+        };
         return dpop.prove(request.headers.get('dpop'), context, io, ({ jkt }) =>
           checkSenderConstraint(claims, request, jkt),
         );

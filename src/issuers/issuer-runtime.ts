@@ -1,7 +1,8 @@
 import type { IssuerConfig } from '../config.ts';
-import { VERIFIED_TOKEN_CACHE_MAX_ENTRIES } from '../constants.ts';
+import { HMAC_ALGORITHMS, VERIFIED_TOKEN_CACHE_MAX_ENTRIES } from '../constants.ts';
 import { ConfigError, VerifierError } from '../errors.ts';
 import type { KeySource } from '../keys/key-source.ts';
+import { keysByAlgorithm, localSecretKeys } from '../keys/local-secret.ts';
 import { createJwksResolver } from '../keys/remote/resolver.ts';
 import type { Logger } from '../observe/log.ts';
 import { systemClock } from '../shared/clock.ts';
@@ -35,15 +36,7 @@ export function createIssuerRuntime(issuer: IssuerConfig, { now, log, fetch }: I
   return {
     config: issuer,
     tokenCache: createVerifiedTokenCache(VERIFIED_TOKEN_CACHE_MAX_ENTRIES),
-    keys: createJwksResolver({
-      issuer: issuer.issuer,
-      jwksUri: issuer.jwksUri,
-      ttlSeconds: issuer.jwksCacheTtlSeconds,
-      cooldownSeconds: issuer.jwksRefreshCooldownSeconds,
-      clock: systemClock(now),
-      log,
-      ...(fetch ? { fetch } : {}),
-    }),
+    keys: keySourceOf(issuer, { now, log, fetch }),
     decryptionKeys(secretText) {
       if (secretName === undefined || parseKeys === undefined) throw new VerifierError('encrypted_token_not_accepted');
       if (secretText === undefined) {
@@ -52,4 +45,25 @@ export function createIssuerRuntime(issuer: IssuerConfig, { now, log, fetch }: I
       return parseKeys(secretText);
     },
   };
+}
+
+/**
+ * The JWKS tiers for the asymmetric algorithms, and the shared secret for HS* when the issuer has
+ * one; an issuer that accepts only HS* has no JWKS and fetches nothing.
+ */
+function keySourceOf(issuer: IssuerConfig, { now, log, fetch }: IssuerDeps): KeySource {
+  const asymmetric = issuer.algorithms.some((alg) => !Object.hasOwn(HMAC_ALGORITHMS, alg));
+  const remote = asymmetric
+    ? createJwksResolver({
+        issuer: issuer.issuer,
+        jwksUri: issuer.jwksUri,
+        ttlSeconds: issuer.jwksCacheTtlSeconds,
+        cooldownSeconds: issuer.jwksRefreshCooldownSeconds,
+        clock: systemClock(now),
+        log,
+        ...(fetch ? { fetch } : {}),
+      })
+    : undefined;
+  if (issuer.hmacSecret === undefined) return remote as KeySource;
+  return keysByAlgorithm(remote, localSecretKeys(issuer.hmacSecret));
 }

@@ -31,6 +31,11 @@ export interface IssuerConfig {
    * tokens (a JWE around a JWS); `undefined`: encrypted tokens are refused.
    */
   readonly decryptionKeys: string | undefined;
+  /**
+   * Name of the Worker secret whose UTF-8 bytes verify this issuer's HS* tokens (its `algorithms`
+   * list them); `undefined`: no HMAC, as for every JWKS-only issuer.
+   */
+  readonly hmacSecret: string | undefined;
   /** DPoP (RFC 9449) for this issuer's tokens; a route may override it. */
   readonly dpop: DpopMode;
 }

@@ -32,6 +32,7 @@ export function policyFromVariables(vars: Vars): TranslatedVariables {
     return value;
   };
   const issuerAt = `POLICY.issuers.${FLAT_ISSUER_ID}`;
+  const iss = required(vars, 'ISSUER');
   const audiences = list(optional(vars, 'AUDIENCE') ?? '', ',');
   const clientIds = list(optional(vars, 'CLIENT_IDS') ?? '', ',');
   if (audiences.length === 0 && clientIds.length === 0) {
@@ -41,7 +42,7 @@ export function policyFromVariables(vars: Vars): TranslatedVariables {
     );
   }
   const issuer: Record<string, unknown> = {
-    issuer: from(`${issuerAt}.issuer`, 'ISSUER', required(vars, 'ISSUER')),
+    issuer: from(`${issuerAt}.issuer`, 'ISSUER', iss),
     audiences: from(`${issuerAt}.audiences`, 'AUDIENCE', audiences),
     client_ids: from(`${issuerAt}.client_ids`, 'CLIENT_IDS', clientIds),
   };
@@ -61,6 +62,7 @@ export function policyFromVariables(vars: Vars): TranslatedVariables {
   const scopeClaims = optional(vars, 'SCOPE_CLAIMS');
   set('scope_claims', 'SCOPE_CLAIMS', scopeClaims === undefined ? undefined : list(scopeClaims, ','));
   set('decryption_keys', 'DECRYPTION_KEYS', optional(vars, 'DECRYPTION_KEYS'));
+  set('hmac_secret', 'HMAC_SECRET', optional(vars, 'HMAC_SECRET'));
   set('dpop', 'DPOP', optional(vars, 'DPOP'));
 
   const publicPaths = list(optional(vars, 'PUBLIC_PATHS') ?? '', ',');

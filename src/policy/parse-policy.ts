@@ -124,7 +124,10 @@ function compileIssuer(id: string, issuer: PolicyIssuer): IssuerConfig {
     audiences,
     clientIds,
     jwksUri: issuer.jwks_uri === undefined ? undefined : keySourceUrl(`${at}.jwks_uri`, issuer.jwks_uri),
-    algorithms: issuer.algorithms ? parseAlgorithms(`${at}.algorithms`, issuer.algorithms) : DEFAULT_ALGORITHMS,
+    algorithms: issuer.algorithms
+      ? parseAlgorithms(`${at}.algorithms`, issuer.algorithms, issuer.hmac_secret)
+      : DEFAULT_ALGORITHMS,
+    hmacSecret: issuer.hmac_secret,
     clockSkewSeconds: issuer.clock_skew_seconds ?? DEFAULT_CLOCK_SKEW_SECONDS,
     jwksCacheTtlSeconds: issuer.jwks_cache_ttl_seconds ?? DEFAULT_JWKS_CACHE_TTL_SECONDS,
     jwksRefreshCooldownSeconds: issuer.jwks_refresh_cooldown_seconds ?? DEFAULT_JWKS_REFRESH_COOLDOWN_SECONDS,

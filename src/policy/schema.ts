@@ -1,7 +1,9 @@
 import * as v from 'valibot';
 import {
+  DEFAULT_ALGORITHMS,
   DEFAULT_PATH_RULES,
   DEFAULT_SCOPE_CLAIMS,
+  HMAC_ALGORITHMS,
   MAX_JWKS_CACHE_TTL_SECONDS,
   MAX_ORIGIN_TIMEOUT_SECONDS,
   MIN_JWKS_CACHE_TTL_SECONDS,
@@ -88,12 +90,14 @@ const issuer = v.strictObject({
     v.pipe(
       v.array(
         v.picklist(
-          SUPPORTED_ALGORITHMS,
-          `must be one of ${SUPPORTED_ALGORITHMS.join(', ')} (never none or HS*: a JWKS holds public keys only)`,
+          [...SUPPORTED_ALGORITHMS, ...Object.keys(HMAC_ALGORITHMS)],
+          `must be one of ${SUPPORTED_ALGORITHMS.join(', ')}, or with hmac_secret ${Object.keys(HMAC_ALGORITHMS).join(', ')} (never none)`,
         ),
       ),
       v.minLength(1, 'must name at least one algorithm'),
-      v.description('Accepted `alg` values.'),
+      v.description(
+        `Accepted \`alg\` values. Default ${DEFAULT_ALGORITHMS.join(', ')}. ${Object.keys(HMAC_ALGORITHMS).join(', ')} only with hmac_secret, listed here.`,
+      ),
     ),
   ),
   clock_skew_seconds: seconds(0, 600, 'Tolerance for exp, nbf and iat. Default 60.'),
@@ -122,6 +126,18 @@ const issuer = v.strictObject({
   ),
   dpop: dpopMode(
     "DPoP (RFC 9449) for this issuer's tokens: off (Bearer only), allowed (Bearer or DPoP), required (DPoP only). Default off.",
+  ),
+  hmac_secret: v.optional(
+    bindingName(
+      'must be the name of a Worker secret',
+      `Name of the Worker secret whose UTF-8 bytes verify this issuer's ${Object.keys(HMAC_ALGORITHMS).join('/')} tokens (at least as many bytes as the hash: ${Object.values(
+        HMAC_ALGORITHMS,
+      )
+        .map((a) => a.minBytes)
+        .join(
+          '/',
+        )}). Those algorithms must also be listed in algorithms; asymmetric tokens are still verified with the JWKS only.`,
+    ),
   ),
   decryption_keys: v.optional(
     bindingName(

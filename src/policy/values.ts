@@ -1,4 +1,4 @@
-import { ALGORITHM_ALIASES, SUPPORTED_ALGORITHMS } from '../constants.ts';
+import { ALGORITHM_ALIASES, HMAC_ALGORITHMS, SUPPORTED_ALGORITHMS } from '../constants.ts';
 import { ConfigError } from '../errors.ts';
 import { isSafeKeySourceUrl } from './url-safety.ts';
 
@@ -33,12 +33,19 @@ export function parseOrigin(name: string, text: string): string {
   return url.href.replace(/\/+$/, '');
 }
 
-export function parseAlgorithms(name: string, algorithms: readonly string[]): readonly string[] {
-  for (const alg of algorithms) {
+/**
+ * An issuer's accepted algorithms. HS256/384/512 only with its `hmac_secret`; never `none`, and
+ * no HMAC without a secret: a JWKS holds public keys only.
+ */
+export function parseAlgorithms(name: string, algorithms: readonly string[], hmacSecret?: string): readonly string[] {
+  for (const [i, alg] of algorithms.entries()) {
+    if (hmacSecret !== undefined && Object.hasOwn(HMAC_ALGORITHMS, alg)) continue;
     if (alg.toLowerCase() === 'none' || /^HS/i.test(alg)) {
       throw new ConfigError(
-        name,
-        `must not contain ${alg.toLowerCase() === 'none' ? 'none' : 'HS*'}: a JWKS holds public keys only`,
+        name.startsWith('POLICY.') ? `${name}[${i}]` : name,
+        alg.toLowerCase() === 'none'
+          ? 'must not contain none'
+          : `must not contain ${alg} without hmac_secret: a JWKS holds public keys only`,
       );
     }
     if (!SUPPORTED_ALGORITHMS.includes(alg)) {

@@ -23,6 +23,10 @@ const VERIFY_PARAMS: Readonly<Record<string, SubtleCryptoSignAlgorithm>> = {
   ES512: { name: 'ECDSA', hash: 'SHA-512' },
   EdDSA: { name: 'Ed25519' },
   Ed25519: { name: 'Ed25519' },
+  // The hash is bound to the HMAC key when it is imported (keys/local-secret.ts).
+  HS256: { name: 'HMAC' },
+  HS384: { name: 'HMAC' },
+  HS512: { name: 'HMAC' },
 };
 
 /** RFC 7518 §3.4: an ECDSA JWS signature is R ‖ S, each exactly the curve's size; nothing else is one. */

@@ -79,6 +79,41 @@ describe('algorithm attacks', () => {
     });
   }
 
+  describe('an issuer with an hmac_secret (HS256 listed beside RS256)', () => {
+    const SECRET = 'a-shared-secret-of-at-least-32-bytes-for-hs256';
+    const withSecret = () =>
+      new Target(issuer, {
+        ALGORITHMS: 'RS256,HS256',
+        HMAC_SECRET: 'SHARED_JWT_SECRET',
+        SHARED_JWT_SECRET: SECRET,
+      } as never);
+
+    it.each(publicKeyEncodings())(
+      'refuses HS256 signed with the public key as %s: the secret alone verifies HS*',
+      async (_name, key) => {
+        const target = withSecret();
+        const token = await rawToken(header('HS256'), claimsJson(issuer), hmacSigner('HS256', key()));
+        await target.expectRefused(await target.sendToken(token), 'bad_signature');
+        // HS* never reaches the JWKS.
+        expect(target.jwksFetches()).toBe(0);
+      },
+    );
+
+    it('accepts HS256 signed with the secret, and RS256 from the JWKS only', async () => {
+      const accepting = withSecret();
+      const hs = await rawToken(header('HS256'), claimsJson(issuer), hmacSigner('HS256', text(SECRET)));
+      expect((await accepting.sendToken(hs)).status).toBe(200);
+      expect((await accepting.sendToken(await issuer.mint())).status).toBe(200);
+      const target = withSecret();
+      // An RS256 signature made with the secret as an HMAC is still an RS256 token: the JWKS decides.
+      const rsWithSecret = await rawToken(header('RS256'), claimsJson(issuer), hmacSigner('HS256', text(SECRET)));
+      await target.expectRefused(await target.sendToken(rsWithSecret), 'bad_signature');
+      // HS384 is not listed: refused before any key.
+      const hs384 = await rawToken(header('HS384'), claimsJson(issuer), hmacSigner('HS384', text(SECRET.repeat(2))));
+      await target.expectRefused(await target.sendToken(hs384), 'alg_not_allowed');
+    });
+  });
+
   it.each<[string, Uint8Array]>([
     ['a blank secret', new Uint8Array([0])],
     ['"secret"', text('secret')],
