@@ -46,9 +46,13 @@ interface StartedConfig {
 const worker = Object.assign(
   {},
   ...(await Promise.all(
-    ['../src/env.ts', '../src/config.ts', '../src/worker/app.ts', '../src/observe/settings.ts', '../src/constants.ts'].map(
-      (module): Promise<object> => import(new URL(module, import.meta.url).href),
-    ),
+    [
+      '../src/env.ts',
+      '../src/config.ts',
+      '../src/worker/app.ts',
+      '../src/observe/settings.ts',
+      '../src/constants.ts',
+    ].map((module): Promise<object> => import(new URL(module, import.meta.url).href)),
   )),
 ) as WorkerStartUp;
 const { DURABLE_OBJECTS, FLAT_VARIABLES, GATEWAY_KV_BINDING, HMAC_ALGORITHMS, VARIABLES } = worker;

@@ -42,6 +42,9 @@ export const HMAC_ALGORITHMS: Readonly<Record<string, { readonly hash: string; r
  */
 export const DEFAULT_SCOPE_CLAIMS: readonly string[] = ['scope', 'scp'];
 
+/** The claim that names a multi-tenant token's tenant (Microsoft Entra's `tid`). */
+export const DEFAULT_TENANT_CLAIM = 'tid';
+
 /** Tolerated clock difference for `exp`, `nbf` and `iat`. */
 export const DEFAULT_CLOCK_SKEW_SECONDS = 60;
 

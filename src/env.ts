@@ -14,8 +14,15 @@ export interface Env {
   ORIGIN_SERVICE?: Fetcher;
   /** The whole policy (issuers, routes, headers, resource) as a JSON object or a string of JSON. Replaces the flat variables. */
   POLICY?: string | object;
-  /** Required without POLICY. The exact expected `iss`. */
+  /**
+   * Required without POLICY. The exact expected `iss`; it may hold `{tenantid}` once as a path
+   * segment or host label (Microsoft Entra multi-tenant), with TENANTS and JWKS_URI.
+   */
   ISSUER?: string;
+  /** With `{tenantid}` in ISSUER: comma-separated tenant ids accepted, or `*` for any. */
+  TENANTS?: string;
+  /** Optional. The claim that must name the tenant `{tenantid}` took. Default `tid`. */
+  TENANT_CLAIM?: string;
   /** Comma-separated accepted audiences; the token's `aud` must contain one. Required unless CLIENT_IDS is set. */
   AUDIENCE?: string;
   /** Optional. Comma-separated `client_id`s accepted from tokens that carry no `aud` (Amazon Cognito access tokens). */
@@ -88,6 +95,8 @@ export interface Env {
 /** The variables that describe one issuer and its rules: POLICY replaces every one of them. */
 export const FLAT_VARIABLES = [
   'ISSUER',
+  'TENANTS',
+  'TENANT_CLAIM',
   'AUDIENCE',
   'CLIENT_IDS',
   'JWKS_URI',

@@ -13,6 +13,7 @@ import { withoutQueryTokens } from './credentials/query.ts';
 import { readCredentials } from './credentials/read-credentials.ts';
 import { VerifierError } from './errors.ts';
 import type { ChallengeContext } from './http/challenge.ts';
+import { matchIssuer } from './issuers/issuer-pattern.ts';
 import { createIssuerRuntime, type IssuerRuntime } from './issuers/issuer-runtime.ts';
 import type { ResolverIo } from './keys/remote/resolver.ts';
 import { type Decision, newDecision, routeLabel } from './observe/decision.ts';
@@ -28,6 +29,8 @@ export interface AuthResult {
   readonly subject: string | undefined;
   /** The id of the issuer that verified it (`default` for the flat variables). */
   readonly issuerId: string;
+  /** The tenant its `iss` named under a `{tenantid}` template; `undefined` for an exact `iss`. */
+  readonly tenant: string | undefined;
   /** The verified payload. */
   readonly claims: JWTPayload;
   /**
@@ -160,7 +163,7 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
       io,
     );
     authorize(verified.claims, route.config, route.scope, verified.issuer.config.scopeClaims);
-    return authResult(verified);
+    return authResult(verified, decision);
   }
 
   return {
@@ -173,8 +176,11 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
   };
 }
 
-function authResult({ issuer, claims, jws }: VerifiedToken): AuthResult {
+function authResult({ issuer, claims, jws }: VerifiedToken, decision: Decision): AuthResult {
+  const tenant = matchIssuer(issuer.config, claims.iss) || undefined;
+  decision.tenant = tenant;
   return {
+    tenant,
     // An empty `sub` (Cloudflare Access service tokens) names nobody.
     subject: typeof claims.sub === 'string' && claims.sub !== '' ? claims.sub : undefined,
     issuerId: issuer.config.id,

@@ -28,6 +28,9 @@ describe('configuration', () => {
     const issuer = {
       id: 'default',
       issuer: 'https://issuer.example/',
+      accepted: [{ exact: 'https://issuer.example/' }],
+      tenants: undefined,
+      tenantClaim: 'tid',
       audiences: ['https://api.example'],
       clientIds: [],
       jwksUri: undefined,

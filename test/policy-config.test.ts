@@ -84,6 +84,9 @@ describe('a full policy', () => {
     const corp = {
       id: 'corp',
       issuer: 'https://corp.example/',
+      accepted: [{ exact: 'https://corp.example/' }],
+      tenants: undefined,
+      tenantClaim: 'tid',
       audiences: ['https://api.example.test', 'https://other.example.test'],
       clientIds: [],
       jwksUri: 'https://corp.example/keys',
@@ -101,6 +104,9 @@ describe('a full policy', () => {
     const partner = {
       id: 'partner',
       issuer: 'https://partner.example/',
+      accepted: [{ exact: 'https://partner.example/' }],
+      tenants: undefined,
+      tenantClaim: 'tid',
       audiences: [],
       clientIds: ['partner-app'],
       jwksUri: undefined,
@@ -199,6 +205,9 @@ describe('a full policy', () => {
       {
         id: 'corp',
         issuer: 'https://corp.example/',
+        accepted: [{ exact: 'https://corp.example/' }],
+        tenants: undefined,
+        tenantClaim: 'tid',
         audiences: ['https://api.example.test'],
         clientIds: [],
         jwksUri: undefined,

@@ -18,6 +18,8 @@ export interface Decision {
   keyTier: KeyTier | undefined;
   /** Milliseconds in verification. Workers advance the clock only across I/O, so this counts key fetches, not CPU. */
   verifyMs: number | undefined;
+  /** The tenant a `{tenantid}` issuer template matched. */
+  tenant: string | undefined;
   /** Where the token came from (`authorization`, `header:<name>`, `cookie:<name>`, `query:<name>`). */
   tokenSource: string | undefined;
   /** The token's `alg`, for debug lines. */
@@ -35,6 +37,7 @@ export function newDecision(): Decision {
     kid: undefined,
     keyTier: undefined,
     verifyMs: undefined,
+    tenant: undefined,
     tokenSource: undefined,
     alg: undefined,
     dpop: undefined,

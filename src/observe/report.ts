@@ -52,6 +52,7 @@ export function createReporter(log: Logger, level: LogLevel): Reporter {
         matched_path: decision.matchedPath,
         token_source: decision.tokenSource,
         issuer: decision.issuer,
+        tenant: decision.tenant,
         kid: decision.kid,
         key_tier: decision.keyTier,
         verify_ms: decision.verifyMs,

@@ -1,3 +1,4 @@
+import type { IssuerPattern } from '../issuers/issuer-pattern.ts';
 import type { PathPattern } from '../routing/path-pattern.ts';
 import type { ClaimPath } from '../shared/claim-path.ts';
 
@@ -8,8 +9,14 @@ export type { ClaimPath } from '../shared/claim-path.ts';
 export interface IssuerConfig {
   /** The issuer's id in POLICY (`default` for the flat variables); `c.var.auth.issuerId` names it. */
   readonly id: string;
-  /** Exact expected `iss`. */
+  /** The first accepted `iss`: the one discovery reads metadata for when `jwksUri` is absent. */
   readonly issuer: string;
+  /** Every accepted `iss`: exact values (aliases never fetched) or `{tenantid}` templates. */
+  readonly accepted: readonly IssuerPattern[];
+  /** With a template: the tenant ids accepted, or `any`; `undefined` without one. */
+  readonly tenants: readonly string[] | 'any' | undefined;
+  /** The claim that must name the tenant a template took (`tid`). */
+  readonly tenantClaim: ClaimPath;
   /** A token with an `aud` must hold at least one of these. */
   readonly audiences: readonly string[];
   /** A token without `aud` is accepted when its `client_id` (else its `azp`) is one of these. */

@@ -50,6 +50,9 @@ export function policyFromVariables(vars: Vars): TranslatedVariables {
     if (value !== undefined) issuer[member] = from(`${issuerAt}.${member}`, name, value);
   };
   set('jwks_uri', 'JWKS_URI', optional(vars, 'JWKS_URI'));
+  const tenants = optional(vars, 'TENANTS');
+  set('tenants', 'TENANTS', tenants === undefined ? undefined : list(tenants, ','));
+  set('tenant_claim', 'TENANT_CLAIM', optional(vars, 'TENANT_CLAIM'));
   const algorithms = optional(vars, 'ALGORITHMS');
   set('algorithms', 'ALGORITHMS', algorithms === undefined ? undefined : list(algorithms, ','));
   set('clock_skew_seconds', 'CLOCK_SKEW_SECONDS', wholeNumber(vars, 'CLOCK_SKEW_SECONDS'));

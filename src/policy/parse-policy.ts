@@ -8,9 +8,11 @@ import {
   DEFAULT_PATH_RULES,
   DEFAULT_REALM,
   DEFAULT_SCOPE_CLAIMS,
+  DEFAULT_TENANT_CLAIM,
   MAX_ORIGIN_TIMEOUT_SECONDS,
 } from '../constants.ts';
 import { ConfigError } from '../errors.ts';
+import { type IssuerPattern, parseIssuerPattern, TENANT_PLACEHOLDER } from '../issuers/issuer-pattern.ts';
 import { checkMappedHeaderName, NOT_FORWARDED } from '../proxy/header-names.ts';
 import { parsePathPattern, patternProblem } from '../routing/path-pattern.ts';
 import type {
@@ -92,7 +94,10 @@ function compilePolicy(policy: Policy, fallbacks: PolicyFallbacks): Config {
             resource.resource,
             resource.authorization_servers?.map((server, i) =>
               keySourceUrl(`POLICY.resource.authorization_servers[${i}]`, server),
-            ) ?? [...new Set([...issuers.values()].map((i) => i.issuer))],
+            ) ?? [
+              // A template is no server's identifier: only exact issuers are named.
+              ...new Set([...issuers.values()].filter((i) => i.tenants === undefined).map((i) => i.issuer)),
+            ],
             resource.scopes_supported,
           ),
   };
@@ -111,6 +116,43 @@ function ownOrVariable<T>(
   return text ? parse(variableName, text) : undefined;
 }
 
+/**
+ * `issuer` as a list of accepted values: the first an https URL (loopback http allowed), the one
+ * discovery reads; the others aliases, compared exactly and never fetched. A `{tenantid}`
+ * template needs `tenants` (`["*"]` for any tenant, alone); `tenants` without a template means
+ * nothing and is refused.
+ */
+function compileAcceptedIssuers(
+  at: string,
+  issuer: PolicyIssuer,
+): { first: string; accepted: IssuerPattern[]; tenants: readonly string[] | 'any' | undefined } {
+  const values = typeof issuer.issuer === 'string' ? [issuer.issuer] : issuer.issuer;
+  const nameOf = (i: number) => (typeof issuer.issuer === 'string' ? `${at}.issuer` : `${at}.issuer[${i}]`);
+  const accepted = values.map((value, i) => {
+    const pattern = parseIssuerPattern(value);
+    if (typeof pattern === 'string') throw new ConfigError(nameOf(i), pattern);
+    return pattern;
+  });
+  const first = values[0] as string;
+  // The URL check reads a template with a sample tenant in its place.
+  keySourceUrl(nameOf(0), first.replace(TENANT_PLACEHOLDER, 'tenant'));
+  const templated = accepted.some((pattern) => !('exact' in pattern));
+  if (!templated) {
+    if (issuer.tenants !== undefined) {
+      throw new ConfigError(`${at}.tenants`, `has no meaning without ${TENANT_PLACEHOLDER} in issuer`);
+    }
+    return { first, accepted, tenants: undefined };
+  }
+  if (issuer.tenants === undefined) {
+    throw new ConfigError(`${at}.tenants`, `is required when issuer holds ${TENANT_PLACEHOLDER}`);
+  }
+  if (issuer.tenants.includes('*')) {
+    if (issuer.tenants.length > 1) throw new ConfigError(`${at}.tenants`, 'must be ["*"] alone, or tenant ids');
+    return { first, accepted, tenants: 'any' };
+  }
+  return { first, accepted, tenants: issuer.tenants };
+}
+
 function compileIssuer(id: string, issuer: PolicyIssuer): IssuerConfig {
   const at = `POLICY.issuers${member(id)}`;
   const audiences = issuer.audiences ?? [];
@@ -118,9 +160,19 @@ function compileIssuer(id: string, issuer: PolicyIssuer): IssuerConfig {
   if (audiences.length === 0 && clientIds.length === 0) {
     throw new ConfigError(at, 'must name at least one of audiences or client_ids');
   }
+  const { first, accepted, tenants } = compileAcceptedIssuers(at, issuer);
+  if (issuer.jwks_uri === undefined && accepted.some((pattern) => !('exact' in pattern))) {
+    throw new ConfigError(
+      `${at}.jwks_uri`,
+      `is required when issuer holds ${TENANT_PLACEHOLDER}: every tenant shares one key set`,
+    );
+  }
   return {
     id,
-    issuer: keySourceUrl(`${at}.issuer`, issuer.issuer),
+    issuer: first,
+    accepted,
+    tenants,
+    tenantClaim: issuer.tenant_claim ?? DEFAULT_TENANT_CLAIM,
     audiences,
     clientIds,
     jwksUri: issuer.jwks_uri === undefined ? undefined : keySourceUrl(`${at}.jwks_uri`, issuer.jwks_uri),

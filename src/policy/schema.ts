@@ -3,12 +3,14 @@ import {
   DEFAULT_ALGORITHMS,
   DEFAULT_PATH_RULES,
   DEFAULT_SCOPE_CLAIMS,
+  DEFAULT_TENANT_CLAIM,
   HMAC_ALGORITHMS,
   MAX_JWKS_CACHE_TTL_SECONDS,
   MAX_ORIGIN_TIMEOUT_SECONDS,
   MIN_JWKS_CACHE_TTL_SECONDS,
   SUPPORTED_ALGORITHMS,
 } from '../constants.ts';
+import { TENANT_PLACEHOLDER } from '../issuers/issuer-pattern.ts';
 import { OVERRIDE_HEADERS } from '../routing/override-headers.ts';
 
 /**
@@ -77,7 +79,32 @@ const tokenSources = (meaning: string) =>
 const claimValue = v.union([v.string(), v.number(), v.boolean()], 'must be a string, number or boolean');
 
 const issuer = v.strictObject({
-  issuer: v.pipe(text, v.description('The exact expected `iss`.')),
+  issuer: v.pipe(
+    v.union(
+      [text, v.pipe(v.array(text), v.minLength(1, 'must name at least one issuer'))],
+      'must be a string or an array of strings',
+    ),
+    v.description(
+      `The accepted \`iss\`, or several (aliases, compared exactly). The first is an https URL (http on loopback) and the one discovery uses. A value may hold ${TENANT_PLACEHOLDER} once, as a whole path segment or host label (Microsoft Entra multi-tenant); then tenants and jwks_uri are required.`,
+    ),
+  ),
+  tenants: v.optional(
+    v.pipe(
+      v.array(text),
+      v.minLength(1, 'must name at least one tenant'),
+      v.description(
+        `With ${TENANT_PLACEHOLDER} in issuer: the tenant ids accepted (matched exactly), or ["*"] for any tenant (then the audience is the only guard).`,
+      ),
+    ),
+  ),
+  tenant_claim: v.optional(
+    v.pipe(
+      claimPath,
+      v.description(
+        `The claim that must name the tenant ${TENANT_PLACEHOLDER} took in iss. Default ${DEFAULT_TENANT_CLAIM}.`,
+      ),
+    ),
+  ),
   audiences: v.optional(v.pipe(texts, v.description("A token's `aud` must hold one of these."))),
   client_ids: v.optional(
     v.pipe(

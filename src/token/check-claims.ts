@@ -1,6 +1,7 @@
 import type { JWTPayload } from 'jose';
 import type { IssuerConfig } from '../config.ts';
 import { VerifierError } from '../errors.ts';
+import { checkIssuerClaims } from '../issuers/issuer-pattern.ts';
 import { claimAt } from '../shared/claim-path.ts';
 
 /**
@@ -18,7 +19,7 @@ export function checkClaims(claims: JWTPayload, issuer: IssuerConfig, nowMs: num
   const hasAud = Object.hasOwn(claims, 'aud');
   if (!hasAud && !isAcceptedClient(claims, issuer.clientIds)) throw new VerifierError('wrong_audience');
   if (!Object.hasOwn(claims, 'exp')) throw new VerifierError('invalid_claims');
-  if (claims.iss !== issuer.issuer) throw new VerifierError('wrong_issuer');
+  checkIssuerClaims(claims, issuer);
   if (hasAud && !hasAudience(claims.aud, issuer.audiences)) throw new VerifierError('wrong_audience');
 
   const skew = issuer.clockSkewSeconds;

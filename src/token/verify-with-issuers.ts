@@ -1,9 +1,13 @@
 import type { JWTPayload } from 'jose';
 import { VerifierError } from '../errors.ts';
+import { keyIssuerAllows, matchIssuer } from '../issuers/issuer-pattern.ts';
 import type { IssuerRuntime } from '../issuers/issuer-runtime.ts';
 import { selectIssuer } from '../issuers/select-issuer.ts';
+import { keyIssuerOf } from '../keys/key-issuer.ts';
 import type { ResolverIo } from '../keys/remote/shared-tiers.ts';
 import type { Decision } from '../observe/decision.ts';
+import type { IssuerConfig } from '../policy/config-model.ts';
+import { claimAt } from '../shared/claim-path.ts';
 import { checkJweHeader } from './decrypt-token.ts';
 import { openToken } from './open-token.ts';
 import { parseTokenShape, type TokenShape } from './token-shape.ts';
@@ -65,7 +69,7 @@ export function createTokenVerifier(now: () => number): TokenVerifier {
       token,
       shape,
       issuer.config,
-      (header) => keys.getKeys(header, io, decision),
+      async (header) => keysFor(issuer.config, shape.claims, await keys.getKeys(header, io, decision)),
       startedMs,
     );
     decision.verifyMs = now() - startedMs;
@@ -74,6 +78,22 @@ export function createTokenVerifier(now: () => number): TokenVerifier {
     if (versionBefore === undefined || versionBefore === versionAfter) tokenCache.set(token, claims, versionAfter);
     return { issuer, claims, jws: token };
   }
+}
+
+/**
+ * The keys that may verify this token: a key naming its own `issuer` (Microsoft Entra's) serves
+ * only tokens of that issuer, `{tenantid}` read as the token's tenant (the tenant its `iss` names
+ * under a template, else its tenant claim). The claims are unverified here; they only narrow.
+ */
+function keysFor(issuer: IssuerConfig, claims: JWTPayload, keys: readonly CryptoKey[]): readonly CryptoKey[] {
+  if (!keys.some((key) => keyIssuerOf(key) !== undefined)) return keys;
+  const iss = typeof claims.iss === 'string' ? claims.iss : '';
+  const matched = matchIssuer(issuer, iss);
+  const claimed = claimAt(claims, issuer.tenantClaim);
+  const tenant = matched ? matched : typeof claimed === 'string' ? claimed : undefined;
+  const allowed = keys.filter((key) => keyIssuerAllows(keyIssuerOf(key), iss, tenant));
+  if (allowed.length === 0) throw new VerifierError('wrong_issuer');
+  return allowed;
 }
 
 function fromCache(

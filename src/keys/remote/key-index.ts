@@ -1,5 +1,6 @@
 import { importJWK, type JWK, type JWSHeaderParameters } from 'jose';
 import { MAX_KIDLESS_CANDIDATE_KEYS } from '../../constants.ts';
+import { noteKeyIssuer } from '../key-issuer.ts';
 import { keyFitsAlgorithm } from './key-policy.ts';
 
 export interface KeyIndex {
@@ -37,7 +38,10 @@ export function createKeyIndex(keys: readonly JWK[]): KeyIndex {
     let key = perAlg.get(alg);
     if (!key) {
       // One array per (key, alg), built once: a lookup with a kid allocates nothing.
-      key = (importJWK(jwk, alg) as Promise<CryptoKey>).then((cryptoKey) => [cryptoKey]);
+      key = (importJWK(jwk, alg) as Promise<CryptoKey>).then((cryptoKey) => {
+        noteKeyIssuer(cryptoKey, (jwk as { issuer?: unknown }).issuer);
+        return [cryptoKey];
+      });
       perAlg.set(alg, key);
       const forget = perAlg;
       key.catch(() => forget.delete(alg));

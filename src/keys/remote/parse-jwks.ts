@@ -6,7 +6,7 @@ import { KeySourceError } from './key-source-error.ts';
 
 /**
  * Checks a JWKS document's shape (RFC 7517 §5) and keeps the usable public keys, each reduced
- * to its public members. A set with no usable key is refused as a whole: replacing good
+ * to its public members and its `issuer`. A set with no usable key is refused as a whole: replacing good
  * cached keys with nothing would lock every user out.
  */
 export function parseJwks(body: unknown, log: Logger): JWK[] {
@@ -34,9 +34,14 @@ export function parseJwks(body: unknown, log: Logger): JWK[] {
   return usable;
 }
 
+/**
+ * The members a key is used by: its public parameters, and the `issuer` a key may name (Microsoft
+ * Entra's keys do, with `{tenantid}`): such a key verifies only that issuer's tokens.
+ */
 function publicMembers(jwk: JWK): JWK {
   const { kty, kid, alg, crv, n, e, x, y } = jwk;
+  const { issuer } = jwk as { issuer?: unknown };
   return Object.fromEntries(
-    Object.entries({ kty, kid, alg, crv, n, e, x, y }).filter(([, value]) => value !== undefined),
+    Object.entries({ kty, kid, alg, crv, n, e, x, y, issuer }).filter(([, value]) => value !== undefined),
   ) as JWK;
 }
