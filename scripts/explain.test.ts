@@ -95,6 +95,28 @@ describe('npm run explain', () => {
     });
   }
 
+  it('sends the token where the config reads it and names that source, and shows the path as matched', async () => {
+    const cookieConfig = join(dir, 'cookie.toml');
+    await writeFile(
+      cookieConfig,
+      [
+        'name = "explain"',
+        `main = "${new URL('../src/index.ts', import.meta.url).pathname}"`,
+        'compatibility_date = "2026-08-01"',
+        '[vars]',
+        `ISSUER = "${issuer.url}/t/${TENANT}"`,
+        'AUDIENCE = "explain-api"',
+        'ORIGIN = "https://origin.explain.invalid"',
+        'TOKEN_SOURCES = "cookie:CF_Authorization"',
+      ].join('\n'),
+    );
+    const { lines, forwarded } = await explain({ token: await mint(), path: '/%69tems//1', config: cookieConfig });
+    const text = lines.join('\n');
+    assert.equal(forwarded, true);
+    assert.match(text, /^path as matched and forwarded: \/items\/1$/m);
+    assert.match(text, /^token read from: cookie:CF_Authorization$/m);
+  });
+
   it('forwards a public path without looking at the token', async () => {
     const publicPath = await explain({ token: await mint(), path: '/health', config });
     assert.equal(publicPath.forwarded, true);

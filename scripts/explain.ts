@@ -21,7 +21,11 @@ interface Worker {
   ): { app: { fetch(r: Request, env: object, ctx: object): Promise<Response> } };
 }
 
+/** Where the config reads a token first: the token is sent there. */
+type SourceConfig = { kind: 'authorization' } | { kind: 'header' | 'cookie' | 'query'; name: string };
+
 interface ExplainedConfig {
+  readonly tokenSources: readonly SourceConfig[];
   readonly issuers: readonly {
     id: string;
     issuer: string;
@@ -124,10 +128,9 @@ export async function explain(request: ExplainRequest): Promise<Explanation> {
     },
   });
   const method = request.method ?? 'GET';
-  const url = `https://worker.explain${request.path ?? '/'}`;
   const pending: Promise<unknown>[] = [];
   const response = await app.fetch(
-    new Request(url, { method, headers: { authorization: `Bearer ${request.token}` } }),
+    carrying(request.token, config.tokenSources[0] ?? { kind: 'authorization' }, method, request.path ?? '/'),
     env,
     { waitUntil: (promise: Promise<unknown>) => pending.push(promise), passThroughOnException() {}, props: {} },
   );
@@ -148,6 +151,8 @@ export async function explain(request: ExplainRequest): Promise<Explanation> {
         : `issuer: none of the route's issuers has this token's iss`,
     );
   }
+  if (decision.token_source !== undefined) say(`token read from: ${decision.token_source}`);
+  if (decision.tenant !== undefined) say(`tenant: ${decision.tenant}, named by the token's iss and its tenant claim`);
   for (const url of fetched) say(`fetched now: ${url}`);
   if (decision.key_tier !== undefined) {
     say(`key: ${decision.kid === undefined ? '' : `kid ${decision.kid}, `}from ${decision.key_tier}`);
@@ -187,6 +192,8 @@ export async function explain(request: ExplainRequest): Promise<Explanation> {
 /** Which stages a request with this outcome got through: true passed, false failed there, undefined not reached. */
 function stagesReached(outcome: string): { signature?: boolean; type?: boolean; claims?: boolean } {
   const before = [
+    'multiple_tokens',
+    'cross_site_cookie',
     'malformed_path',
     'invalid_override',
     'no_route',
@@ -209,6 +216,17 @@ function stagesReached(outcome: string): { signature?: boolean; type?: boolean; 
 
 function mark(passed: boolean | undefined): string {
   return passed === undefined ? '–' : passed ? 'ok' : 'FAILED';
+}
+
+/** The request, with the token where the config reads it first. */
+function carrying(token: string, source: SourceConfig, method: string, path: string): Request {
+  const url = new URL(`https://worker.explain${path}`);
+  const headers = new Headers();
+  if (source.kind === 'authorization') headers.set('authorization', `Bearer ${token}`);
+  else if (source.kind === 'header') headers.set(source.name, token);
+  else if (source.kind === 'cookie') headers.set('cookie', `${source.name}=${token}`);
+  else url.searchParams.set(source.name, token);
+  return new Request(url, { method, headers });
 }
 
 /** The index of the route whose label the decision line gave, labelled as the Worker labels them. */
