@@ -1,0 +1,5 @@
+/** Vite's `?raw` import: a file's text, as the docs tests read the documentation they check. */
+declare module '*.md?raw' {
+  const text: string;
+  export default text;
+}
