@@ -19,13 +19,11 @@ async function mint(params: Record<string, string> = {}): Promise<string> {
   return ((await response.json()) as { access_token: string }).access_token;
 }
 
-before(async () => {
-  issuer = await startDevIssuer();
-  await issuer.addSigningTenant(TENANT);
-  dir = await mkdtemp(join(tmpdir(), 'explain-'));
-  config = join(dir, 'wrangler.toml');
+/** A wrangler.toml for the dev issuer's tenant, with these variables besides. */
+async function writeConfig(name: string, vars: readonly string[]): Promise<string> {
+  const path = join(dir, name);
   await writeFile(
-    config,
+    path,
     [
       'name = "explain"',
       `main = "${new URL('../src/index.ts', import.meta.url).pathname}"`,
@@ -34,10 +32,17 @@ before(async () => {
       `ISSUER = "${issuer.url}/t/${TENANT}"`,
       'AUDIENCE = "explain-api"',
       'ORIGIN = "https://origin.explain.invalid"',
-      'REQUIRED_SCOPES = "read"',
-      'PUBLIC_PATHS = "/health"',
+      ...vars,
     ].join('\n'),
   );
+  return path;
+}
+
+before(async () => {
+  issuer = await startDevIssuer();
+  await issuer.addSigningTenant(TENANT);
+  dir = await mkdtemp(join(tmpdir(), 'explain-'));
+  config = await writeConfig('wrangler.toml', ['REQUIRED_SCOPES = "read"', 'PUBLIC_PATHS = "/health"']);
 });
 
 after(async () => {
@@ -96,20 +101,7 @@ describe('npm run explain', () => {
   }
 
   it('sends the token where the config reads it and names that source, and shows the path as matched', async () => {
-    const cookieConfig = join(dir, 'cookie.toml');
-    await writeFile(
-      cookieConfig,
-      [
-        'name = "explain"',
-        `main = "${new URL('../src/index.ts', import.meta.url).pathname}"`,
-        'compatibility_date = "2026-08-01"',
-        '[vars]',
-        `ISSUER = "${issuer.url}/t/${TENANT}"`,
-        'AUDIENCE = "explain-api"',
-        'ORIGIN = "https://origin.explain.invalid"',
-        'TOKEN_SOURCES = "cookie:CF_Authorization"',
-      ].join('\n'),
-    );
+    const cookieConfig = await writeConfig('cookie.toml', ['TOKEN_SOURCES = "cookie:CF_Authorization"']);
     const { lines, forwarded } = await explain({ token: await mint(), path: '/%69tems//1', config: cookieConfig });
     const text = lines.join('\n');
     assert.equal(forwarded, true);

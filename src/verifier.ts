@@ -131,7 +131,10 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
       route.config.access === 'public' || target.preflight ? null : await identify(request, url, route, io, decision);
     if (own !== route) admitsToo(own, auth, request);
     // A token in the URL never reaches the origin (it would end up in its logs).
-    const forwarded = withoutQueryTokens(target.url, [...own.credentials.queryNames, ...route.credentials.queryNames]);
+    const forwarded = withoutQueryTokens(
+      withoutQueryTokens(target.url, route.credentials.queryNames),
+      own === route ? [] : own.credentials.queryNames,
+    );
     return { route: own.config, url: forwarded, auth, decision };
   }
 

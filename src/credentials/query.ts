@@ -29,7 +29,7 @@ export function querySource(name: string): TokenSource {
 
 /** The URL the origin receives, without the query parameters that carry tokens. */
 export function withoutQueryTokens(url: URL, names: readonly string[]): URL {
-  if (!url.search || !names.some((name) => url.searchParams.has(name))) return url;
+  if (names.length === 0 || !url.search || !names.some((name) => url.searchParams.has(name))) return url;
   const stripped = new URL(url);
   for (const name of names) stripped.searchParams.delete(name);
   return stripped;

@@ -1,6 +1,5 @@
 import { VerifierError } from '../errors.ts';
-import type { IssuerConfig } from '../policy/config-model.ts';
-import { claimAt } from '../shared/claim-path.ts';
+import { type ClaimPath, claimAt } from '../shared/claim-path.ts';
 
 /** The placeholder an accepted `iss` may hold once, as a whole path segment or host label. */
 export const TENANT_PLACEHOLDER = '{tenantid}';
@@ -26,6 +25,13 @@ export function parseIssuerPattern(value: string): IssuerPattern | string {
   return { prefix, suffix, template: value };
 }
 
+/** What matching reads of an issuer's config (its accepted values, tenants and tenant claim). */
+export interface AcceptedIssuers {
+  readonly accepted: readonly IssuerPattern[];
+  readonly tenants: readonly string[] | 'any' | undefined;
+  readonly tenantClaim: ClaimPath;
+}
+
 /** A tenant id as the placeholder takes it: one segment or label, never `/` or `.`. */
 const TENANT_ID = /^[^/.\s]+$/;
 
@@ -34,7 +40,7 @@ const TENANT_ID = /^[^/.\s]+$/;
  * placeholder took, or `''` for an exact value. A template's tenant must be one of the issuer's
  * `tenants` (unless they are `*`); the caller has fetched nothing yet.
  */
-export function matchIssuer(issuer: Pick<IssuerConfig, 'accepted' | 'tenants'>, iss: unknown): string | undefined {
+export function matchIssuer(issuer: AcceptedIssuers, iss: unknown): string | undefined {
   if (typeof iss !== 'string') return undefined;
   for (const pattern of issuer.accepted) {
     if ('exact' in pattern) {
@@ -56,7 +62,7 @@ export function matchIssuer(issuer: Pick<IssuerConfig, 'accepted' | 'tenants'>, 
  * token's tenant claim (`tid` for Microsoft Entra) is the tenant its `iss` names, as Microsoft's
  * multi-tenant guidance asks. Returns the tenant (`undefined` for an exact `iss`).
  */
-export function checkIssuerClaims(claims: Record<string, unknown>, issuer: IssuerConfig): string | undefined {
+export function checkIssuerClaims(claims: Record<string, unknown>, issuer: AcceptedIssuers): string | undefined {
   const tenant = matchIssuer(issuer, claims.iss);
   if (tenant === undefined) throw new VerifierError('wrong_issuer');
   if (tenant === '') return undefined;

@@ -7,6 +7,13 @@ import type { TokenShape } from './token-shape.ts';
 export type KeysLookup = (header: JWSHeaderParameters) => Promise<readonly CryptoKey[]>;
 
 /**
+ * Whether a key the lookup found may verify this token at all (a key that names its own issuer
+ * serves that issuer's tokens only). Keys it refuses are skipped; when it refuses every one, the
+ * token is another issuer's: 401 `wrong_issuer`.
+ */
+export type KeyFilter = (key: CryptoKey) => boolean;
+
+/**
  * WebCrypto's verify parameters per JWS `alg` (RFC 7518 §3). The hash of an RSA key is bound
  * when it is imported for its `alg`, so RSASSA and PSS name only what the key does not hold;
  * PSS uses a salt as long as the hash (RFC 7518 §3.5).
@@ -46,6 +53,7 @@ export async function verifySignature(
   shape: TokenShape,
   algorithms: readonly string[],
   getKeys: KeysLookup,
+  mayVerify?: KeyFilter,
 ): Promise<void> {
   const { header, signingInputEnd } = shape;
   if (header.crit !== undefined) throw new VerifierError('malformed_token');
@@ -58,10 +66,15 @@ export async function verifySignature(
   const ecdsaBytes = ECDSA_SIGNATURE_BYTES[alg];
   if (ecdsaBytes !== undefined && signature.length !== ecdsaBytes) throw new VerifierError('bad_signature');
   const signingInput = encoder.encode(token.slice(0, signingInputEnd));
+  let refused = 0;
   for (const key of keys) {
+    if (mayVerify && !mayVerify(key)) {
+      refused++;
+      continue;
+    }
     if (await verifiedBy(params, key, signature, signingInput)) return;
   }
-  throw new VerifierError('bad_signature');
+  throw new VerifierError(refused > 0 && refused === keys.length ? 'wrong_issuer' : 'bad_signature');
 }
 
 /** A key the runtime refuses for these parameters fails like a wrong signature, as in jose. */

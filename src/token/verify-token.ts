@@ -4,7 +4,7 @@ import { VerifierError } from '../errors.ts';
 import { normalizeTokenType } from '../policy/values.ts';
 import { checkClaims } from './check-claims.ts';
 import type { TokenShape } from './token-shape.ts';
-import { type KeysLookup, verifySignature } from './verify-signature.ts';
+import { type KeyFilter, type KeysLookup, verifySignature } from './verify-signature.ts';
 
 /**
  * Verifies a shape-checked token: the signature (`verifySignature`; the algorithm allowlist is
@@ -18,8 +18,9 @@ export async function verifyToken(
   issuer: IssuerConfig,
   getKeys: KeysLookup,
   nowMs: number,
+  mayVerify?: KeyFilter,
 ): Promise<JWTPayload> {
-  await verifySignature(token, shape, issuer.algorithms, getKeys);
+  await verifySignature(token, shape, issuer.algorithms, getKeys, mayVerify);
   if (issuer.tokenTypes && !isAcceptedType(shape.header.typ, issuer.tokenTypes)) {
     throw new VerifierError('wrong_token_type');
   }

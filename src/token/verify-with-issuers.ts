@@ -69,8 +69,9 @@ export function createTokenVerifier(now: () => number): TokenVerifier {
       token,
       shape,
       issuer.config,
-      async (header) => keysFor(issuer.config, shape.claims, await keys.getKeys(header, io, decision)),
+      (header) => keys.getKeys(header, io, decision),
       startedMs,
+      (key) => keyServes(issuer.config, shape.claims, key),
     );
     decision.verifyMs = now() - startedMs;
     const versionAfter = keys.currentVersion(io);
@@ -81,19 +82,17 @@ export function createTokenVerifier(now: () => number): TokenVerifier {
 }
 
 /**
- * The keys that may verify this token: a key naming its own `issuer` (Microsoft Entra's) serves
+ * Whether a key may verify this token: a key naming its own `issuer` (Microsoft Entra's) serves
  * only tokens of that issuer, `{tenantid}` read as the token's tenant (the tenant its `iss` names
  * under a template, else its tenant claim). The claims are unverified here; they only narrow.
  */
-function keysFor(issuer: IssuerConfig, claims: JWTPayload, keys: readonly CryptoKey[]): readonly CryptoKey[] {
-  if (!keys.some((key) => keyIssuerOf(key) !== undefined)) return keys;
+function keyServes(issuer: IssuerConfig, claims: JWTPayload, key: CryptoKey): boolean {
+  const keyIssuer = keyIssuerOf(key);
+  if (keyIssuer === undefined) return true;
   const iss = typeof claims.iss === 'string' ? claims.iss : '';
   const matched = matchIssuer(issuer, iss);
   const claimed = claimAt(claims, issuer.tenantClaim);
-  const tenant = matched ? matched : typeof claimed === 'string' ? claimed : undefined;
-  const allowed = keys.filter((key) => keyIssuerAllows(keyIssuerOf(key), iss, tenant));
-  if (allowed.length === 0) throw new VerifierError('wrong_issuer');
-  return allowed;
+  return keyIssuerAllows(keyIssuer, iss, matched ? matched : typeof claimed === 'string' ? claimed : undefined);
 }
 
 function fromCache(
