@@ -194,6 +194,19 @@ describe('check-config', () => {
     );
   });
 
+  test('the introspection client secret is named, and refused in clear text', () => {
+    const introspecting = `${FLAT}INTROSPECTION_CLIENT_ID = "edge"\nINTROSPECTION_CLIENT_SECRET = "IDP_INTROSPECTION_SECRET"\n`;
+    assert.deepEqual(problems(configFile('wrangler.toml', introspecting)), [
+      'warning: vars.INTROSPECTION_CLIENT_SECRET: names IDP_INTROSPECTION_SECRET, a secret the file cannot hold: set it with npx wrangler secret put IDP_INTROSPECTION_SECRET',
+    ]);
+    const inClear = `${introspecting}IDP_INTROSPECTION_SECRET = "s3cr3t"\n`;
+    assert.ok(
+      problems(configFile('wrangler.toml', inClear)).includes(
+        'error: vars.IDP_INTROSPECTION_SECRET: holds the introspection client secret that vars.INTROSPECTION_CLIENT_SECRET names, in clear text: remove it and run npx wrangler secret put IDP_INTROSPECTION_SECRET',
+      ),
+    );
+  });
+
   test('a route forwarding through a service binding the file does not bind is an error', () => {
     const file = configFile('wrangler.toml', POLICY.replace('binding = "REPORTS"', 'binding = "REPORT"'));
     assert.deepEqual(

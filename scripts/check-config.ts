@@ -34,6 +34,7 @@ interface StartedConfig {
     readonly id: string;
     readonly algorithms: readonly string[];
     readonly hmacSecret: string | undefined;
+    readonly introspection: { readonly clientSecret: string } | undefined;
   }[];
   readonly routes: readonly { readonly originService: string | undefined }[];
   readonly originService: string | undefined;
@@ -237,35 +238,52 @@ function checkVariables(checking: Checking, raw: Vars, services: readonly string
       `names ${secret}, a secret the file cannot hold: set it (at least ${IDENTITY_SIGNING_SECRET_MIN_LENGTH} characters) with ${secretPut(checking, secret)}`,
     );
   }
-  if (config) checkHmacSecrets(checking, raw, config, policy);
+  if (config) checkIssuerSecrets(checking, raw, config, policy);
   return { policy, config, started, secret };
 }
 
 /**
- * An issuer's HMAC secret is a Worker secret: never in the file, and as long as its longest hash
- * (the Worker refuses a shorter one with 500 on the first HS* token; here it is said before deploy).
+ * The secrets an issuer names (its HMAC secret, its introspection client secret) are Worker
+ * secrets: never in the file. An HMAC secret must be as long as its longest hash (the Worker
+ * refuses a shorter one with 500 on the first HS* token; here it is said before deploy).
  */
-function checkHmacSecrets(checking: Checking, raw: Vars, config: StartedConfig, policy: boolean): void {
+function checkIssuerSecrets(checking: Checking, raw: Vars, config: StartedConfig, policy: boolean): void {
   const varsAt = checking.at('vars');
   for (const issuer of config.issuers) {
-    const secret = issuer.hmacSecret;
-    if (secret === undefined) continue;
-    const at = policy ? `${varsAt}.POLICY.issuers.${issuer.id}.hmac_secret` : `${varsAt}.HMAC_SECRET`;
-    if (Object.hasOwn(raw, secret)) {
-      checking.error(
-        `${varsAt}.${secret}`,
-        `holds the HMAC secret that ${at} names, in clear text: remove it and run ${secretPut(checking, secret)}`,
+    const named = [
+      {
+        secret: issuer.hmacSecret,
+        what: 'HMAC secret',
+        at: policy ? `${varsAt}.POLICY.issuers.${issuer.id}.hmac_secret` : `${varsAt}.HMAC_SECRET`,
+        needs: issuer.algorithms.flatMap((alg) => {
+          const hmac = HMAC_ALGORITHMS[alg];
+          return hmac ? [`${hmac.minBytes} bytes for ${alg}`] : [];
+        }),
+      },
+      {
+        secret: issuer.introspection?.clientSecret,
+        what: 'introspection client secret',
+        at: policy
+          ? `${varsAt}.POLICY.issuers.${issuer.id}.introspection.client_secret`
+          : `${varsAt}.INTROSPECTION_CLIENT_SECRET`,
+        needs: [],
+      },
+    ];
+    for (const { secret, what, at, needs } of named) {
+      if (secret === undefined) continue;
+      if (Object.hasOwn(raw, secret)) {
+        checking.error(
+          `${varsAt}.${secret}`,
+          `holds the ${what} that ${at} names, in clear text: remove it and run ${secretPut(checking, secret)}`,
+        );
+        continue;
+      }
+      const length = needs.length > 0 ? ` (at least ${needs.join(', ')})` : '';
+      checking.warn(
+        at,
+        `names ${secret}, a secret the file cannot hold: set it${length} with ${secretPut(checking, secret)}`,
       );
-      continue;
     }
-    const needs = issuer.algorithms.flatMap((alg) => {
-      const hmac = HMAC_ALGORITHMS[alg];
-      return hmac ? [`${hmac.minBytes} bytes for ${alg}`] : [];
-    });
-    checking.warn(
-      at,
-      `names ${secret}, a secret the file cannot hold: set it (at least ${needs.join(', ')}) with ${secretPut(checking, secret)}`,
-    );
   }
 }
 

@@ -6,9 +6,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+import { DEV_INTROSPECTION_CLIENT } from './dev-introspection-client.ts';
+
+export { DEV_INTROSPECTION_CLIENT } from './dev-introspection-client.ts';
 
 /** How a tenant's JWKS endpoint misbehaves, for failure tests. */
 export type JwksMode = 'ok' | 'error500' | 'hang' | 'html' | 'redirect-offhost' | 'redirect-samehost' | 'huge';
+
+/** How a tenant's introspection endpoint misbehaves, for failure tests. */
+export type IntrospectionMode = 'ok' | 'error500' | 'hang' | 'html' | 'status429' | 'status400' | 'slow';
 
 interface Tenant {
   jwks: unknown;
@@ -19,6 +25,11 @@ interface Tenant {
   jwksFetches: number;
   discoveryFetches: number;
   signing?: { key: CryptoKey; kid: string; alg: string };
+  /** Tokens the introspection endpoint knows, with their answer's members; revoked ones answer inactive. */
+  introspectable: Map<string, Record<string, unknown>>;
+  revoked: Set<string>;
+  introspectionMode: IntrospectionMode;
+  introspectionCalls: number;
 }
 
 export interface DevIssuer {
@@ -44,6 +55,10 @@ export async function startDevIssuer(port = 0): Promise<DevIssuer> {
         metadata: 'oidc',
         jwksFetches: 0,
         discoveryFetches: 0,
+        introspectable: new Map(),
+        revoked: new Set(),
+        introspectionMode: 'ok',
+        introspectionCalls: 0,
       };
       tenants.set(id, found);
     }
@@ -95,8 +110,26 @@ export async function startDevIssuer(port = 0): Promise<DevIssuer> {
       return json(res, 204);
     }
     if (req.method === 'GET' && rest === '/stats') {
-      return json(res, 200, { jwksFetches: t.jwksFetches, discoveryFetches: t.discoveryFetches });
+      return json(res, 200, {
+        jwksFetches: t.jwksFetches,
+        discoveryFetches: t.discoveryFetches,
+        introspectionCalls: t.introspectionCalls,
+      });
     }
+    if (req.method === 'PUT' && rest === '/introspectable') {
+      const { token, members } = JSON.parse(await readBody(req)) as { token: string; members: Record<string, unknown> };
+      t.introspectable.set(token, members);
+      return json(res, 204);
+    }
+    if (req.method === 'POST' && rest === '/revoke') {
+      t.revoked.add(new URLSearchParams(await readBody(req)).get('token') ?? '');
+      return json(res, 204);
+    }
+    if (req.method === 'PUT' && rest === '/introspection-mode') {
+      t.introspectionMode = (await readBody(req)) as IntrospectionMode;
+      return json(res, 204);
+    }
+    if (req.method === 'POST' && rest === '/introspect') return introspect(req, res, t);
     if (req.method === 'POST' && rest === '/token') {
       if (!t.signing) return json(res, 404, { error: 'tenant has no signing key' });
       const params = new URLSearchParams(await readBody(req));
@@ -112,6 +145,40 @@ export async function startDevIssuer(port = 0): Promise<DevIssuer> {
       return json(res, 200, { access_token: token, token_type: 'Bearer', expires_in: 3600 });
     }
     return json(res, 404, { error: 'not_found' });
+  }
+
+  /**
+   * RFC 7662 §2: the caller authenticates with client_secret_basic; a known token answers its
+   * members with `active: true` (a revoked one, like an unknown one, `active: false`).
+   */
+  async function introspect(req: IncomingMessage, res: ServerResponse, t: Tenant): Promise<void> {
+    t.introspectionCalls++;
+    const expected = `Basic ${btoa(`${DEV_INTROSPECTION_CLIENT.id}:${DEV_INTROSPECTION_CLIENT.secret}`)}`;
+    if (req.headers.authorization !== expected) return json(res, 401, { error: 'invalid_client' });
+    const token = new URLSearchParams(await readBody(req)).get('token') ?? '';
+    switch (t.introspectionMode) {
+      case 'error500':
+        return json(res, 500, { error: 'server_error' });
+      case 'status429':
+        return json(res, 429, { error: 'slow_down' });
+      case 'status400':
+        return json(res, 400, { error: 'invalid_request' });
+      case 'html':
+        res.writeHead(200, { 'content-type': 'text/html' }).end('<html>maintenance</html>');
+        return;
+      case 'hang':
+        hanging.add(res);
+        return;
+      case 'slow':
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        break;
+      default:
+        break;
+    }
+    const members = t.introspectable.get(token);
+    const active = members !== undefined && !t.revoked.has(token);
+    // oidc-provider sends no-store; the verifier's own cache_seconds decides.
+    json(res, 200, active ? { active: true, ...members } : { active: false }, { 'cache-control': 'no-store' });
   }
 
   function serveJwks(res: ServerResponse, t: Tenant, url: URL): void {
@@ -180,6 +247,7 @@ function metadata(issuer: string) {
     issuer,
     jwks_uri: `${issuer}/jwks`,
     token_endpoint: `${issuer}/token`,
+    introspection_endpoint: `${issuer}/introspect`,
     id_token_signing_alg_values_supported: ['RS256'],
   };
 }

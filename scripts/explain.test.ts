@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type DevIssuer, startDevIssuer } from './dev-issuer.ts';
+import { DEV_INTROSPECTION_CLIENT, type DevIssuer, startDevIssuer } from './dev-issuer.ts';
 import { explain } from './explain.ts';
 
 let issuer: DevIssuer;
@@ -107,6 +107,29 @@ describe('npm run explain', () => {
     assert.equal(forwarded, true);
     assert.match(text, /^path as matched and forwarded: \/items\/1$/m);
     assert.match(text, /^token read from: cookie:CF_Authorization$/m);
+  });
+
+  it('shows the introspection answer for an opaque token, with the client secret from the environment', async () => {
+    const token = `opaque-${Date.now()}`;
+    await fetch(`${issuer.url}/t/${TENANT}/introspectable`, {
+      method: 'PUT',
+      body: JSON.stringify({ token, members: { aud: 'explain-api', scope: 'read', sub: 'svc' } }),
+    });
+    const introspecting = await writeConfig('introspect.toml', [
+      `INTROSPECTION_CLIENT_ID = "${DEV_INTROSPECTION_CLIENT.id}"`,
+      'INTROSPECTION_CLIENT_SECRET = "EXPLAIN_INTROSPECTION_SECRET"',
+    ]);
+    process.env.EXPLAIN_INTROSPECTION_SECRET = DEV_INTROSPECTION_CLIENT.secret;
+    try {
+      const { lines, forwarded } = await explain({ token, path: '/items', config: introspecting });
+      const text = lines.join('\n');
+      assert.equal(forwarded, true);
+      assert.match(text, /^introspection answer: \{"active":true,"aud":"explain-api","scope":"read","sub":"svc"\}$/m);
+      assert.match(text, /^introspection \(RFC 7662\), active and its claims: ok$/m);
+      assert.equal(/^signature/m.test(text), false);
+    } finally {
+      delete process.env.EXPLAIN_INTROSPECTION_SECRET;
+    }
   });
 
   it('forwards a public path without looking at the token', async () => {

@@ -35,6 +35,9 @@ interface ExplainedConfig {
     tokenTypes?: readonly string[];
     requiredClaims: readonly string[];
     clockSkewSeconds: number;
+    hmacSecret?: string;
+    decryptionKeys?: string;
+    introspection?: { clientSecret: string };
   }[];
   readonly routes: readonly { scopes: { all: readonly string[]; any: readonly string[] }; claims: readonly object[] }[];
   readonly origin: string | undefined;
@@ -113,11 +116,21 @@ export async function explain(request: ExplainRequest): Promise<Explanation> {
     (origin): origin is string => typeof origin === 'string',
   );
   // Key fetches go out for real; a request to an origin is recorded instead of sent.
+  const answers: string[] = [];
+  // The secrets the config names live outside the file: taken from this process's environment.
+  const secrets = Object.fromEntries(
+    config.issuers
+      .flatMap((issuer) => [issuer.hmacSecret, issuer.decryptionKeys, issuer.introspection?.clientSecret])
+      .flatMap((name) => (name !== undefined && process.env[name] !== undefined ? [[name, process.env[name]]] : [])),
+  );
   const recordingFetch: typeof fetch = async (input, init) => {
     const url = String(input instanceof Request ? input.url : input);
     if (origins.some((origin) => url.startsWith(origin))) return stub(url);
     fetched.push(url);
-    return fetch(input, init);
+    const response = await fetch(input, init);
+    // An introspection call (the only POST the verifier makes): its answer, never the token sent.
+    if (init?.method === 'POST') answers.push(await response.clone().text());
+    return response;
   };
   const decisions: Record<string, unknown>[] = [];
   const { app } = worker.createApp(config, {
@@ -131,7 +144,7 @@ export async function explain(request: ExplainRequest): Promise<Explanation> {
   const pending: Promise<unknown>[] = [];
   const response = await app.fetch(
     carrying(request.token, config.tokenSources[0] ?? { kind: 'authorization' }, method, request.path ?? '/'),
-    env,
+    { ...env, ...secrets },
     { waitUntil: (promise: Promise<unknown>) => pending.push(promise), passThroughOnException() {}, props: {} },
   );
   await Promise.allSettled(pending);
@@ -154,11 +167,15 @@ export async function explain(request: ExplainRequest): Promise<Explanation> {
   if (decision.token_source !== undefined) say(`token read from: ${decision.token_source}`);
   if (decision.tenant !== undefined) say(`tenant: ${decision.tenant}, named by the token's iss and its tenant claim`);
   for (const url of fetched) say(`fetched now: ${url}`);
+  for (const answer of answers) say(`introspection answer: ${answer}`);
   if (decision.key_tier !== undefined) {
     say(`key: ${decision.kid === undefined ? '' : `kid ${decision.kid}, `}from ${decision.key_tier}`);
   }
-  const stages = stagesReached(outcome);
-  if (issuer) {
+  // An opaque token has no signature to speak of: its stage is the introspection answer.
+  const opaque = decision.key_tier === 'introspection' || decision.key_tier === 'introspection_cache';
+  const stages = opaque ? introspectionStages(outcome) : stagesReached(outcome);
+  if (issuer && opaque) say(`introspection (RFC 7662), active and its claims: ${mark(stages.claims)}`);
+  else if (issuer) {
     say(`signature (${issuer.algorithms.join(', ')} allowed): ${mark(stages.signature)}`);
     if (stages.signature === true && issuer.tokenTypes)
       say(`typ one of ${issuer.tokenTypes.join(', ')}: ${mark(stages.type)}`);
@@ -193,6 +210,8 @@ export async function explain(request: ExplainRequest): Promise<Explanation> {
 function stagesReached(outcome: string): { signature?: boolean; type?: boolean; claims?: boolean } {
   const before = [
     'multiple_tokens',
+    'introspection_unavailable',
+    'introspection_unauthorized',
     'cross_site_cookie',
     'malformed_path',
     'invalid_override',
@@ -212,6 +231,22 @@ function stagesReached(outcome: string): { signature?: boolean; type?: boolean; 
     return { signature: true, type: true, claims: false };
   }
   return { signature: true, type: true, claims: true };
+}
+
+/** An introspected token passed everything up to its claims unless the answer was refused. */
+function introspectionStages(outcome: string): { signature?: boolean; type?: boolean; claims?: boolean } {
+  const refused = [
+    'token_inactive',
+    'token_expired',
+    'token_not_yet_valid',
+    'wrong_issuer',
+    'wrong_audience',
+    'wrong_token_type',
+    'invalid_claims',
+    'introspection_unavailable',
+    'introspection_unauthorized',
+  ];
+  return refused.includes(outcome) ? { claims: false } : { signature: true, type: true, claims: true };
 }
 
 function mark(passed: boolean | undefined): string {

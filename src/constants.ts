@@ -183,6 +183,37 @@ export const DEFAULT_ORIGIN_TIMEOUT_SECONDS = 30;
 /** A longer wait holds the client and the Worker's connection for minutes on an origin that is down. */
 export const MAX_ORIGIN_TIMEOUT_SECONDS = 300;
 
+/** How long an active introspection answer may be reused unless the issuer says (RFC 7662 §4: a trade-off with revocation). */
+export const DEFAULT_INTROSPECTION_CACHE_SECONDS = 60;
+
+/** The longest an operator may let an active answer be reused: an hour of a revoked token is already long. */
+export const MAX_INTROSPECTION_CACHE_SECONDS = 3_600;
+
+/**
+ * How long an inactive answer is reused, in memory and the data centre's Cache API: a flood of
+ * made-up tokens costs one call each, then nothing, while a newly issued token is not refused for long.
+ */
+export const INTROSPECTION_INACTIVE_CACHE_SECONDS = 10;
+
+/** An introspection endpoint that does not answer in this time is treated as down (503). */
+export const INTROSPECTION_TIMEOUT_MS = 5_000;
+
+/** Introspection answers are a few hundred bytes; a larger one is refused. */
+export const INTROSPECTION_MAX_SIZE_BYTES = 64 * 1024;
+
+/**
+ * Calls to an introspection endpoint one isolate may have in flight. Beyond it, a request with a
+ * token nobody has asked about is refused with 503 at once rather than queued: random opaque
+ * tokens must not turn the Worker into a load generator against the authorization server.
+ */
+export const INTROSPECTION_MAX_IN_FLIGHT = 32;
+
+/** Introspection answers remembered per isolate and issuer (a few hundred bytes each). */
+export const INTROSPECTION_CACHE_MAX_ENTRIES = 4_096;
+
+/** How long a client should wait before retrying when the introspection endpoint is unavailable. */
+export const INTROSPECTION_UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
 /** How long a client should wait before retrying when the issuer's keys are unavailable. */
 export const JWKS_UNAVAILABLE_RETRY_AFTER_SECONDS = 30;
 

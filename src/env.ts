@@ -64,6 +64,16 @@ export interface Env {
    * legacy JWT secret, Hasura); ALGORITHMS must list them. At least 32/48/64 bytes.
    */
   HMAC_SECRET?: string;
+  /** Optional. The RFC 7662 introspection endpoint; default: `introspection_endpoint` from the issuer's metadata. */
+  INTROSPECTION_ENDPOINT?: string;
+  /** With introspection: our client id at the endpoint. Setting it turns introspection on. */
+  INTROSPECTION_CLIENT_ID?: string;
+  /** With introspection: the name of the Worker secret holding our client secret. */
+  INTROSPECTION_CLIENT_SECRET?: string;
+  /** Optional. `opaque` (tokens that are not JWS/JWE) or `all` (JWTs too, for revocation). Default `opaque`. */
+  INTROSPECT?: string;
+  /** Optional. Seconds an active introspection answer may be reused (0 to 3600). Default 60. */
+  INTROSPECTION_CACHE_SECONDS?: string;
   /** Optional. DPoP (RFC 9449): `off` (Bearer only), `allowed` (Bearer or DPoP) or `required`. Default `off`. */
   DPOP?: string;
   /** Optional. This API's resource identifier (RFC 9728): publishes its protected-resource metadata. */
@@ -111,6 +121,11 @@ export const FLAT_VARIABLES = [
   'RESOURCE',
   'DECRYPTION_KEYS',
   'HMAC_SECRET',
+  'INTROSPECTION_ENDPOINT',
+  'INTROSPECTION_CLIENT_ID',
+  'INTROSPECTION_CLIENT_SECRET',
+  'INTROSPECT',
+  'INTROSPECTION_CACHE_SECONDS',
   'DPOP',
 ] as const satisfies readonly (keyof Env)[];
 

@@ -62,6 +62,12 @@ export const ERROR_SPECS = {
     challenge: true,
     description: 'token type not accepted',
   },
+  token_inactive: {
+    status: 401,
+    oauthError: 'invalid_token',
+    challenge: true,
+    description: 'token is not active',
+  },
   encrypted_token_not_accepted: {
     status: 401,
     oauthError: 'invalid_token',
@@ -140,6 +146,12 @@ export const ERROR_SPECS = {
   config_invalid: { status: 500, challenge: false, description: 'verifier misconfigured' },
   internal_error: { status: 500, challenge: false, description: 'internal error' },
   jwks_unavailable: { status: 503, challenge: false, description: 'signing keys unavailable' },
+  introspection_unavailable: { status: 503, challenge: false, description: 'token introspection unavailable' },
+  introspection_unauthorized: {
+    status: 500,
+    challenge: false,
+    description: 'token introspection refused our credentials',
+  },
   origin_unreachable: { status: 502, challenge: false, description: 'origin unreachable' },
   origin_timeout: { status: 504, challenge: false, description: 'origin did not answer in time' },
   upload_aborted: { status: 400, challenge: false, description: 'request body incomplete' },

@@ -179,7 +179,7 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
   };
 }
 
-function authResult({ issuer, claims, jws }: VerifiedToken, decision: Decision): AuthResult {
+function authResult({ issuer, claims, encodedClaims }: VerifiedToken, decision: Decision): AuthResult {
   const tenant = matchIssuer(issuer.config, claims.iss) || undefined;
   decision.tenant = tenant;
   return {
@@ -188,13 +188,8 @@ function authResult({ issuer, claims, jws }: VerifiedToken, decision: Decision):
     subject: typeof claims.sub === 'string' && claims.sub !== '' ? claims.sub : undefined,
     issuerId: issuer.config.id,
     claims,
-    encodedClaims: payloadSegment(jws),
+    encodedClaims,
   };
-}
-
-function payloadSegment(token: string): string {
-  const first = token.indexOf('.');
-  return token.slice(first + 1, token.indexOf('.', first + 1));
 }
 
 /**

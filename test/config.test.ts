@@ -43,6 +43,7 @@ describe('configuration', () => {
       scopeClaims: ['scope', 'scp'],
       decryptionKeys: undefined,
       hmacSecret: undefined,
+      introspection: undefined,
       dpop: 'off',
     };
     expect(config.issuers).toEqual([issuer]);
@@ -117,6 +118,13 @@ describe('configuration', () => {
     ['REQUIRED_SCOPES', { ...base, REQUIRED_SCOPES: 'read "admin"' }],
     ['REALM', { ...base, REALM: 'a"b' }],
     ['TOKEN_SOURCES', { ...base, TOKEN_SOURCES: 'authorization,bearer' }],
+    ['INTROSPECTION_CLIENT_ID', { ...base, INTROSPECTION_CLIENT_SECRET: 'S' }],
+    ['INTROSPECTION_CLIENT_SECRET', { ...base, INTROSPECTION_CLIENT_ID: 'c' }],
+    ['INTROSPECT', { ...base, INTROSPECTION_CLIENT_ID: 'c', INTROSPECTION_CLIENT_SECRET: 'S', INTROSPECT: 'jwt' }],
+    [
+      'INTROSPECTION_CACHE_SECONDS',
+      { ...base, INTROSPECTION_CLIENT_ID: 'c', INTROSPECTION_CLIENT_SECRET: 'S', INTROSPECTION_CACHE_SECONDS: '1.5' },
+    ],
     ['TOKEN_SOURCES', { ...base, TOKEN_SOURCES: 'header:Authorization' }],
     ['SCOPE_CLAIMS', { ...base, SCOPE_CLAIMS: ' , ' }],
   ])('names %s when it is invalid', (variable, vars) => {

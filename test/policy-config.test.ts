@@ -99,6 +99,7 @@ describe('a full policy', () => {
       scopeClaims: ['scope', 'scp'],
       decryptionKeys: 'CORP_DECRYPTION_KEYS',
       hmacSecret: undefined,
+      introspection: undefined,
       dpop: 'off',
     };
     const partner = {
@@ -119,6 +120,7 @@ describe('a full policy', () => {
       scopeClaims: ['scope', 'scp'],
       decryptionKeys: undefined,
       hmacSecret: undefined,
+      introspection: undefined,
       dpop: 'off',
     };
     expect(config).toStrictEqual({
@@ -220,6 +222,7 @@ describe('a full policy', () => {
         scopeClaims: ['scope', 'scp'],
         decryptionKeys: undefined,
         hmacSecret: undefined,
+        introspection: undefined,
         dpop: 'off',
       },
     ]);
@@ -531,6 +534,40 @@ describe('an invalid policy', () => {
       'HS512 without hmac_secret',
       'POLICY.issuers.corp.algorithms[1]',
       edit([...corpKeys, 'algorithms'], ['RS256', 'HS512']),
+    ],
+    [
+      'introspection without client_id',
+      'POLICY.issuers.corp.introspection.client_id',
+      edit([...corpKeys, 'introspection'], { client_secret: 'S' }),
+    ],
+    [
+      'an introspection secret that is not a secret name',
+      'POLICY.issuers.corp.introspection.client_secret',
+      edit([...corpKeys, 'introspection'], { client_id: 'c', client_secret: 'my-secret' }),
+    ],
+    [
+      'introspection tokens some',
+      'POLICY.issuers.corp.introspection.tokens',
+      edit([...corpKeys, 'introspection'], { client_id: 'c', client_secret: 'S', tokens: 'some' }),
+    ],
+    [
+      'an introspection cache of 3601 s',
+      'POLICY.issuers.corp.introspection.cache_seconds',
+      edit([...corpKeys, 'introspection'], { client_id: 'c', client_secret: 'S', cache_seconds: 3601 }),
+    ],
+    [
+      'an http introspection endpoint',
+      'POLICY.issuers.corp.introspection.endpoint',
+      edit([...corpKeys, 'introspection'], {
+        client_id: 'c',
+        client_secret: 'S',
+        endpoint: 'http://id.example/introspect',
+      }),
+    ],
+    [
+      'an unknown introspection member',
+      'POLICY.issuers.corp.introspection.secret',
+      edit([...corpKeys, 'introspection'], { client_id: 'c', client_secret: 'S', secret: 'x' }),
     ],
     ['an empty scope_claims', 'POLICY.issuers.corp.scope_claims', edit([...corpKeys, 'scope_claims'], [])],
     [

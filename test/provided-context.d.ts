@@ -5,6 +5,8 @@ declare module 'vitest' {
     originUrl: string;
     oidcIssuer: string;
     oidcClient: { id: string; secret: string; resource: string; scope: string };
+    /** A resource whose tokens are opaque, and the verifier's client at the introspection endpoint. */
+    oidcOpaque: { resource: string; introspector: { id: string; secret: string } };
   }
 }
 

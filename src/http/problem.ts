@@ -1,4 +1,4 @@
-import { JWKS_UNAVAILABLE_RETRY_AFTER_SECONDS } from '../constants.ts';
+import { INTROSPECTION_UNAVAILABLE_RETRY_AFTER_SECONDS, JWKS_UNAVAILABLE_RETRY_AFTER_SECONDS } from '../constants.ts';
 import { ERROR_SPECS, InsufficientScopeError, VerifierError } from '../errors.ts';
 import { buildChallenge, buildDpopChallenge, type RefusalChallenge } from './challenge.ts';
 
@@ -39,6 +39,9 @@ export function errorResponse(error: unknown, { dpop, ...challenge }: RefusalCha
   }
   if (failure.dpopNonce) headers.set('dpop-nonce', failure.dpopNonce);
   if (failure.code === 'jwks_unavailable') headers.set('retry-after', String(JWKS_UNAVAILABLE_RETRY_AFTER_SECONDS));
+  if (failure.code === 'introspection_unavailable') {
+    headers.set('retry-after', String(INTROSPECTION_UNAVAILABLE_RETRY_AFTER_SECONDS));
+  }
   // RFC 9110 §15.5.6: a 405 lists the methods the resource allows (only the metadata document answers 405).
   if (failure.code === 'method_not_allowed') headers.set('allow', 'GET, HEAD');
 

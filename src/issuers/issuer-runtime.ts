@@ -1,6 +1,7 @@
 import type { IssuerConfig } from '../config.ts';
 import { HMAC_ALGORITHMS, VERIFIED_TOKEN_CACHE_MAX_ENTRIES } from '../constants.ts';
 import { ConfigError, VerifierError } from '../errors.ts';
+import { createIntrospector, type Introspector } from '../keys/introspection/introspector.ts';
 import type { KeySource } from '../keys/key-source.ts';
 import { keysByAlgorithm, localSecretKeys } from '../keys/local-secret.ts';
 import { createJwksResolver } from '../keys/remote/resolver.ts';
@@ -15,6 +16,8 @@ export interface IssuerRuntime {
   readonly config: IssuerConfig;
   readonly keys: KeySource;
   readonly tokenCache: VerifiedTokenCache;
+  /** Its RFC 7662 introspection, when it has one. */
+  readonly introspector: Introspector | undefined;
   /**
    * Its decryption keys from the text of its `decryption_keys` secret (`undefined` when the
    * Worker has no such secret: the deployment's error, 500). Only for an issuer that has one.
@@ -37,6 +40,7 @@ export function createIssuerRuntime(issuer: IssuerConfig, { now, log, fetch }: I
     config: issuer,
     tokenCache: createVerifiedTokenCache(VERIFIED_TOKEN_CACHE_MAX_ENTRIES),
     keys: keySourceOf(issuer, { now, log, fetch }),
+    introspector: issuer.introspection === undefined ? undefined : createIntrospector(issuer, { now, log, fetch }),
     decryptionKeys(secretText) {
       if (secretName === undefined || parseKeys === undefined) throw new VerifierError('encrypted_token_not_accepted');
       if (secretText === undefined) {

@@ -2,7 +2,15 @@ import type { RouteConfig } from '../config.ts';
 import type { DpopChallenge } from '../errors.ts';
 
 /** Where the key that verified a request came from (RFC-free vocabulary of our three tiers). */
-export type KeyTier = 'token_cache' | 'memory' | 'cache_api' | 'kv' | 'coordinator' | 'issuer';
+export type KeyTier =
+  | 'token_cache'
+  | 'memory'
+  | 'cache_api'
+  | 'kv'
+  | 'coordinator'
+  | 'issuer'
+  | 'introspection'
+  | 'introspection_cache';
 
 /**
  * What is known of one request's decision as it is made, filled in by each step: the route

@@ -18,6 +18,9 @@ const EVENT_LEVELS: Readonly<Record<string, LogLevel>> = {
   jwks_key_import_failed: 'warn',
   jwks_tier_error: 'warn',
   jwks_fetched: 'info',
+  introspection_unauthorized: 'error',
+  introspection_refused: 'error',
+  introspection_unavailable: 'warn',
 };
 
 /** A logger that drops what is below `level`. `fields.level` (a `request` line's own level) wins over the table. */

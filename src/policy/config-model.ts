@@ -43,8 +43,23 @@ export interface IssuerConfig {
    * list them); `undefined`: no HMAC, as for every JWKS-only issuer.
    */
   readonly hmacSecret: string | undefined;
+  /** RFC 7662 introspection of this issuer's opaque tokens (or of every token); `undefined`: none. */
+  readonly introspection: IntrospectionConfig | undefined;
   /** DPoP (RFC 9449) for this issuer's tokens; a route may override it. */
   readonly dpop: DpopMode;
+}
+
+/** How an issuer's tokens are introspected (RFC 7662). */
+export interface IntrospectionConfig {
+  /** The endpoint; `undefined`: `introspection_endpoint` from the issuer's metadata. */
+  readonly endpoint: string | undefined;
+  readonly clientId: string;
+  /** Name of the Worker secret holding the client secret (client_secret_basic). */
+  readonly clientSecret: string;
+  /** `opaque`: tokens that are not JWS/JWE; `all`: JWTs too, after their own checks (revocation). */
+  readonly tokens: 'opaque' | 'all';
+  /** How long an active answer may be reused, never past the token's `exp`; 0: never. */
+  readonly cacheSeconds: number;
 }
 
 /** `off`: Bearer only; `allowed`: Bearer or DPoP; `required`: DPoP only. */

@@ -66,6 +66,10 @@ export function policyFromVariables(vars: Vars): TranslatedVariables {
   set('scope_claims', 'SCOPE_CLAIMS', scopeClaims === undefined ? undefined : list(scopeClaims, ','));
   set('decryption_keys', 'DECRYPTION_KEYS', optional(vars, 'DECRYPTION_KEYS'));
   set('hmac_secret', 'HMAC_SECRET', optional(vars, 'HMAC_SECRET'));
+  const introspection = introspectionOf(vars, (member, name, value) =>
+    from(`${issuerAt}.introspection.${member}`, name, value),
+  );
+  if (introspection !== undefined) issuer.introspection = introspection;
   set('dpop', 'DPOP', optional(vars, 'DPOP'));
 
   const publicPaths = list(optional(vars, 'PUBLIC_PATHS') ?? '', ',');
@@ -114,6 +118,28 @@ export function policyFromVariables(vars: Vars): TranslatedVariables {
       return best?.[1];
     },
   };
+}
+
+/** The introspection variables as the policy's member; `undefined` when none is set. */
+function introspectionOf(
+  vars: Vars,
+  from: <T>(member: string, name: FlatName, value: T) => T,
+): Record<string, unknown> | undefined {
+  const names = [
+    ['endpoint', 'INTROSPECTION_ENDPOINT'],
+    ['client_id', 'INTROSPECTION_CLIENT_ID'],
+    ['client_secret', 'INTROSPECTION_CLIENT_SECRET'],
+    ['tokens', 'INTROSPECT'],
+    ['cache_seconds', 'INTROSPECTION_CACHE_SECONDS'],
+  ] as const;
+  const members: Record<string, unknown> = {};
+  for (const [member, name] of names) {
+    const value = name === 'INTROSPECTION_CACHE_SECONDS' ? wholeNumber(vars, name) : optional(vars, name);
+    // Each member is named by its variable, set or not: a missing client id names INTROSPECTION_CLIENT_ID.
+    from(member, name, value);
+    if (value !== undefined) members[member] = value;
+  }
+  return Object.keys(members).length === 0 ? undefined : members;
 }
 
 /** `authorization`, `header:<name>`, `cookie:<name>` or `query:<name>` as a policy's source; anything else is left for the schema to name. */

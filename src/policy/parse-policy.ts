@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import {
   DEFAULT_ALGORITHMS,
   DEFAULT_CLOCK_SKEW_SECONDS,
+  DEFAULT_INTROSPECTION_CACHE_SECONDS,
   DEFAULT_JWKS_CACHE_TTL_SECONDS,
   DEFAULT_JWKS_REFRESH_COOLDOWN_SECONDS,
   DEFAULT_ORIGIN_TIMEOUT_SECONDS,
@@ -187,6 +188,19 @@ function compileIssuer(id: string, issuer: PolicyIssuer): IssuerConfig {
     requiredClaims: issuer.required_claims ?? [],
     scopeClaims: issuer.scope_claims ?? DEFAULT_SCOPE_CLAIMS,
     decryptionKeys: issuer.decryption_keys,
+    introspection:
+      issuer.introspection === undefined
+        ? undefined
+        : {
+            endpoint:
+              issuer.introspection.endpoint === undefined
+                ? undefined
+                : keySourceUrl(`${at}.introspection.endpoint`, issuer.introspection.endpoint),
+            clientId: issuer.introspection.client_id,
+            clientSecret: issuer.introspection.client_secret,
+            tokens: issuer.introspection.tokens ?? 'opaque',
+            cacheSeconds: issuer.introspection.cache_seconds ?? DEFAULT_INTROSPECTION_CACHE_SECONDS,
+          },
     dpop: issuer.dpop ?? 'off',
   };
 }
@@ -215,7 +229,7 @@ function compileRoute(
     path,
     methods: route.methods,
     access: route.access,
-    issuers: isPublic ? [] : routeIssuers(route.issuers, at, issuers),
+    issuers: isPublic ? [] : oneIntrospector(routeIssuers(route.issuers, at, issuers), `${at}.issuers`),
     scopes: { all: route.scopes?.all ?? [], any: route.scopes?.any ?? [] },
     claims: (route.claims ?? []).map(compileClaimRule),
     origin: route.origin === undefined ? undefined : parseOrigin(`${at}.origin`, route.origin),
@@ -267,6 +281,18 @@ function exclusiveOriginService(
     throw new ConfigError(`${at}.origin_service`, 'cannot be set together with origin');
   }
   return level.origin_service;
+}
+
+/** An opaque token costs at most one introspection call: at most one of a route's issuers introspects them. */
+function oneIntrospector(issuers: IssuerConfig[], at: string): IssuerConfig[] {
+  const introspecting = issuers.filter((issuer) => issuer.introspection !== undefined);
+  if (introspecting.length > 1) {
+    throw new ConfigError(
+      at,
+      `names ${introspecting.map((issuer) => issuer.id).join(' and ')}, which both introspect opaque tokens: a route may have one`,
+    );
+  }
+  return issuers;
 }
 
 /** Absent means the only issuer; with several, a route must say which it trusts. */

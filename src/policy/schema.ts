@@ -1,10 +1,12 @@
 import * as v from 'valibot';
 import {
   DEFAULT_ALGORITHMS,
+  DEFAULT_INTROSPECTION_CACHE_SECONDS,
   DEFAULT_PATH_RULES,
   DEFAULT_SCOPE_CLAIMS,
   DEFAULT_TENANT_CLAIM,
   HMAC_ALGORITHMS,
+  MAX_INTROSPECTION_CACHE_SECONDS,
   MAX_JWKS_CACHE_TTL_SECONDS,
   MAX_ORIGIN_TIMEOUT_SECONDS,
   MIN_JWKS_CACHE_TTL_SECONDS,
@@ -164,6 +166,37 @@ const issuer = v.strictObject({
         .join(
           '/',
         )}). Those algorithms must also be listed in algorithms; asymmetric tokens are still verified with the JWKS only.`,
+    ),
+  ),
+  introspection: v.optional(
+    v.pipe(
+      v.strictObject({
+        endpoint: v.optional(
+          v.pipe(
+            text,
+            v.description("The RFC 7662 endpoint. Default: introspection_endpoint from the issuer's metadata."),
+          ),
+        ),
+        client_id: v.pipe(text, v.description('Our client id at the endpoint (client_secret_basic).')),
+        client_secret: bindingName(
+          'must be the name of a Worker secret',
+          'Name of the Worker secret holding our client secret.',
+        ),
+        tokens: v.optional(
+          v.pipe(
+            v.picklist(['opaque', 'all'], 'must be opaque or all'),
+            v.description(
+              'opaque (default): tokens that are not JWS/JWE; all: JWTs too, after their signature and claims pass (revocation).',
+            ),
+          ),
+        ),
+        cache_seconds: seconds(
+          0,
+          MAX_INTROSPECTION_CACHE_SECONDS,
+          `How long an active answer may be reused, never past the token's exp; 0: never. Default ${DEFAULT_INTROSPECTION_CACHE_SECONDS}.`,
+        ),
+      }),
+      v.description("RFC 7662 token introspection for this issuer's opaque tokens (or every token, for revocation)."),
     ),
   ),
   decryption_keys: v.optional(

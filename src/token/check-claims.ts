@@ -44,6 +44,19 @@ export function checkClaims(claims: JWTPayload, issuer: IssuerConfig, nowMs: num
   }
 }
 
+/**
+ * The audience rule on its own (also for introspection answers): a token with `aud` must hold one
+ * of the issuer's audiences; one without names an accepted client instead.
+ */
+export function audienceAccepted(
+  claims: Readonly<Record<string, unknown>>,
+  issuer: Pick<IssuerConfig, 'audiences' | 'clientIds'>,
+): boolean {
+  return Object.hasOwn(claims, 'aud')
+    ? hasAudience(claims.aud, issuer.audiences)
+    : isAcceptedClient(claims, issuer.clientIds);
+}
+
 function hasAudience(aud: unknown, ours: readonly string[]): boolean {
   if (typeof aud === 'string') return ours.includes(aud);
   return Array.isArray(aud) && ours.some((audience) => aud.includes(audience));
@@ -55,7 +68,7 @@ function hasAudience(aud: unknown, ours: readonly string[]): boolean {
  * no `client_id`. A `token_use` naming another kind (Cognito's ID tokens say `id`) is never an
  * access token.
  */
-function isAcceptedClient(claims: JWTPayload, clientIds: readonly string[]): boolean {
+function isAcceptedClient(claims: Readonly<Record<string, unknown>>, clientIds: readonly string[]): boolean {
   const { token_use: tokenUse } = claims;
   const clientId = Object.hasOwn(claims, 'client_id') ? claims.client_id : claims.azp;
   return (

@@ -1,6 +1,7 @@
 import type { JWTPayload } from 'jose';
 import { VerifierError } from '../errors.ts';
 import { BASE64URL_VALUE, base64urlToBinary } from '../shared/base64url.ts';
+import { parseStrictJsonObject } from '../shared/strict-json.ts';
 
 /** Claims deeper than this are not access tokens; deep nesting only costs parse time (CVE-2025-53864 class). */
 const MAX_JSON_DEPTH = 16;
@@ -19,9 +20,6 @@ const NON_ASCII = /[\x80-\xff]/;
 
 /** `ignoreBOM` keeps a BOM in the text, so that JSON.parse refuses it rather than it vanishing silently. */
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 
 /**
  * Checks what jose is lenient about before it sees the token: exactly three canonical base64url
@@ -79,6 +77,28 @@ export function parseJweHeader(token: string): Readonly<Record<string, unknown>>
   return strictJsonObject(header);
 }
 
+/**
+ * Whether a token that failed the shape checks still presents itself as a JOSE object: three or
+ * five dot-separated segments whose first is base64url JSON with an `alg`. Such a token is a
+ * broken JWS or JWE, refused as one; anything else is an opaque token (RFC 7662 introspection).
+ */
+export function looksLikeJose(token: string): boolean {
+  const first = token.indexOf('.');
+  if (first <= 0) return false;
+  const segments = token.split('.').length;
+  if (segments !== 3 && segments !== 5) return false;
+  const headerSegment = token.slice(0, first);
+  if (!/^[A-Za-z0-9_-]+$/.test(headerSegment)) return false;
+  const text = decodeText(headerSegment);
+  if (text === undefined) return false;
+  try {
+    const header: unknown = JSON.parse(text);
+    return typeof header === 'object' && header !== null && typeof (header as { alg?: unknown }).alg === 'string';
+  } catch {
+    return false;
+  }
+}
+
 /** A token that passed the shape check, nothing of it verified yet. */
 export interface TokenShape {
   /** The protected header: a JSON object without duplicate members or `b64`. */
@@ -116,71 +136,7 @@ function decodeText(segment: string): string | undefined {
 }
 
 function strictJsonObject(text: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new VerifierError('malformed_token');
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new VerifierError('malformed_token');
-  // JSON.parse keeps one member per name, so the text has duplicates exactly when it names more
-  // members than the parsed value holds; "\u0061lg" and "alg" are one name to both counts.
-  const written = writtenMembers(text, MAX_JSON_DEPTH);
-  if (written < 0 || written !== parsedMembers(value)) throw new VerifierError('malformed_token');
-  return value as Record<string, unknown>;
-}
-
-/**
- * Member names written in `text`, or -1 when nesting goes deeper than `maxDepth`. Scans text
- * that `JSON.parse` has already accepted, so it can trust the syntax; no allocation.
- */
-function writtenMembers(text: string, maxDepth: number): number {
-  let depth = 0;
-  /** Bit d is set when the container at depth d is an object. */
-  let objects = 0;
-  let expectKey = false;
-  let members = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code === QUOTE) {
-      if (expectKey) members++;
-      expectKey = false;
-      i = closingQuote(text, i);
-    } else if (code === 0x7b /* { */ || code === 0x5b /* [ */) {
-      if (++depth > maxDepth) return -1;
-      if (code === 0x7b) objects |= 1 << depth;
-      else objects &= ~(1 << depth);
-      expectKey = code === 0x7b;
-    } else if (code === 0x7d /* } */ || code === 0x5d /* ] */) {
-      depth--;
-      expectKey = false;
-    } else if (code === 0x2c /* , */) {
-      expectKey = ((objects >> depth) & 1) === 1;
-    }
-  }
-  return members;
-}
-
-/** Index of the quote that closes the string opened at `open`. */
-function closingQuote(text: string, open: number): number {
-  let at = text.indexOf('"', open + 1);
-  for (;;) {
-    let backslashes = 0;
-    while (text.charCodeAt(at - 1 - backslashes) === BACKSLASH) backslashes++;
-    if (backslashes % 2 === 0) return at;
-    at = text.indexOf('"', at + 1);
-  }
-}
-
-/** Members JSON.parse kept, counted through every nested object and array. */
-function parsedMembers(value: unknown): number {
-  if (typeof value !== 'object' || value === null) return 0;
-  let count = 0;
-  if (Array.isArray(value)) {
-    for (const item of value) count += parsedMembers(item);
-    return count;
-  }
-  const record = value as Record<string, unknown>;
-  for (const name of Object.keys(record)) count += 1 + parsedMembers(record[name]);
-  return count;
+  const value = parseStrictJsonObject(text, MAX_JSON_DEPTH);
+  if (value === undefined) throw new VerifierError('malformed_token');
+  return value;
 }

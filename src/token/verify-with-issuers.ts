@@ -3,28 +3,34 @@ import { VerifierError } from '../errors.ts';
 import { keyIssuerAllows, matchIssuer } from '../issuers/issuer-pattern.ts';
 import type { IssuerRuntime } from '../issuers/issuer-runtime.ts';
 import { selectIssuer } from '../issuers/select-issuer.ts';
+import { checkAnswer } from '../keys/introspection/check-answer.ts';
+import type { IntrospectionIo } from '../keys/introspection/introspector.ts';
 import { keyIssuerOf } from '../keys/key-issuer.ts';
 import type { ResolverIo } from '../keys/remote/shared-tiers.ts';
 import type { Decision } from '../observe/decision.ts';
 import type { IssuerConfig } from '../policy/config-model.ts';
+import { bytesToBase64url } from '../shared/base64url.ts';
 import { claimAt } from '../shared/claim-path.ts';
 import { checkJweHeader } from './decrypt-token.ts';
 import { openToken } from './open-token.ts';
 import { parseTokenShape, type TokenShape } from './token-shape.ts';
 import { verifyToken } from './verify-token.ts';
 
-/** A token that one of the candidate issuers verified. */
+/** A token that one of the candidate issuers verified, or whose introspection answer it accepted. */
 export interface VerifiedToken {
   readonly issuer: IssuerRuntime;
   readonly claims: JWTPayload;
-  /** The signed token the claims are from: the token itself, or the one inside an encrypted token. */
-  readonly jws: string;
+  /**
+   * The claims as the issuer wrote them, base64url (X-Auth-Claims): the payload segment of the
+   * signed token (the inner one of an encrypted token), or the introspection answer's body.
+   */
+  readonly encodedClaims: string;
+  /** `introspection`: an opaque token, its claims the answer's members. */
+  readonly source: 'jws' | 'introspection';
 }
 
-/** What the token step needs of the request's I/O: the key tiers, and the Worker's secrets. */
-export interface TokenIo extends ResolverIo {
-  secret?(name: string): string | undefined;
-}
+/** What the token step needs of the request's I/O: the key tiers, the Worker's secrets, the data centre's cache. */
+export interface TokenIo extends ResolverIo, IntrospectionIo {}
 
 export type TokenVerifier = (
   token: string,
@@ -41,16 +47,57 @@ export type TokenVerifier = (
  */
 export function createTokenVerifier(now: () => number): TokenVerifier {
   return async (token, candidates, io, decision) => {
-    const cached = fromCache(token, candidates, io, decision, now());
-    if (cached) return cached;
+    const verified =
+      fromCache(token, candidates, io, decision, now()) ?? (await verifyOpened(token, candidates, io, decision));
+    // Revocation: an issuer that introspects every token asks about this one too, cached or not.
+    const { introspector, config } = verified.issuer;
+    if (verified.source === 'jws' && introspector && config.introspection?.tokens === 'all') {
+      const answer = await introspector.introspect(token, io, decision);
+      if (answer.members.active !== true) throw new VerifierError('token_inactive');
+    }
+    return verified;
+  };
+
+  async function verifyOpened(
+    token: string,
+    candidates: readonly IssuerRuntime[],
+    io: TokenIo,
+    decision: Decision,
+  ): Promise<VerifiedToken> {
     const opened = openToken(token);
     if (opened.kind === 'jws') return verifySigned(token, opened.shape, candidates, io, decision);
+    if (opened.kind === 'opaque') return introspected(token, opened.refusal, candidates, io, decision);
     const { inner, issuer } = await decrypt(token, opened.header, candidates, io);
     return (
       fromCache(inner, [issuer], io, decision, now()) ??
       verifySigned(inner, parseTokenShape(inner), [issuer], io, decision)
     );
-  };
+  }
+
+  /**
+   * An opaque token, asked of the one candidate that introspects (a route has at most one); with
+   * none, it is refused as the malformed token it is to a JWT verifier. Another issuer's opaque
+   * token is never sent anywhere.
+   */
+  async function introspected(
+    token: string,
+    refusal: VerifierError,
+    candidates: readonly IssuerRuntime[],
+    io: TokenIo,
+    decision: Decision,
+  ): Promise<VerifiedToken> {
+    const issuer = candidates.find((candidate) => candidate.introspector !== undefined);
+    if (!issuer?.introspector) throw refusal;
+    decision.issuer = issuer.config.id;
+    const answer = await issuer.introspector.introspect(token, io, decision);
+    checkAnswer(answer.members, issuer.config, now());
+    return {
+      issuer,
+      claims: answer.members as JWTPayload,
+      encodedClaims: bytesToBase64url(new TextEncoder().encode(answer.body)),
+      source: 'introspection',
+    };
+  }
 
   async function verifySigned(
     token: string,
@@ -77,7 +124,7 @@ export function createTokenVerifier(now: () => number): TokenVerifier {
     const versionAfter = keys.currentVersion(io);
     // A set that changed during verification may no longer hold the key that verified it.
     if (versionBefore === undefined || versionBefore === versionAfter) tokenCache.set(token, claims, versionAfter);
-    return { issuer, claims, jws: token };
+    return { issuer, claims, encodedClaims: payloadSegment(token), source: 'jws' };
   }
 }
 
@@ -107,7 +154,7 @@ function fromCache(
     if (claims) {
       decision.issuer = issuer.config.id;
       decision.keyTier = 'token_cache';
-      return { issuer, claims, jws: token };
+      return { issuer, claims, encodedClaims: payloadSegment(token), source: 'jws' };
     }
   }
   return undefined;
@@ -136,4 +183,9 @@ async function decrypt(
     }
   }
   throw new VerifierError('decryption_failed');
+}
+
+function payloadSegment(token: string): string {
+  const first = token.indexOf('.');
+  return token.slice(first + 1, token.indexOf('.', first + 1));
 }

@@ -83,7 +83,27 @@ export class TestIssuer {
     await fetch(`${this.url}/metadata`, { method: 'PUT', body: 'rfc8414' });
   }
 
-  async stats(): Promise<{ jwksFetches: number; discoveryFetches: number }> {
+  /** The introspection endpoint answers this token active, with these members. */
+  async introspectable(token: string, members: Record<string, unknown>): Promise<void> {
+    await fetch(`${this.url}/introspectable`, { method: 'PUT', body: JSON.stringify({ token, members }) });
+  }
+
+  /** The introspection endpoint answers this token inactive from now on. */
+  async revoke(token: string): Promise<void> {
+    await fetch(`${this.url}/revoke`, { method: 'POST', body: new URLSearchParams({ token }) });
+  }
+
+  async setIntrospectionMode(
+    mode: 'ok' | 'error500' | 'hang' | 'html' | 'status429' | 'status400' | 'slow',
+  ): Promise<void> {
+    await fetch(`${this.url}/introspection-mode`, { method: 'PUT', body: mode });
+  }
+
+  get introspectionEndpoint(): string {
+    return `${this.url}/introspect`;
+  }
+
+  async stats(): Promise<{ jwksFetches: number; discoveryFetches: number; introspectionCalls: number }> {
     return (await fetch(`${this.url}/stats`)).json();
   }
 

@@ -18,7 +18,12 @@ export function metadataUrls(issuer: string): string[] {
  * Finds `jwks_uri` in the issuer's metadata. The document must name the same issuer
  * (OIDC Discovery §4.3, RFC 8414 §3.3), or anyone who can serve that path could choose our keys.
  */
-export async function discoverJwksUri(issuer: string, doFetch?: typeof fetch): Promise<string> {
+export function discoverJwksUri(issuer: string, doFetch?: typeof fetch): Promise<string> {
+  return discoverEndpoint(issuer, 'jwks_uri', doFetch);
+}
+
+/** An endpoint the issuer's metadata names (`jwks_uri`, `introspection_endpoint`), held to the same rules. */
+export async function discoverEndpoint(issuer: string, member: string, doFetch?: typeof fetch): Promise<string> {
   let lastError: unknown;
   for (const url of metadataUrls(issuer)) {
     try {
@@ -29,15 +34,15 @@ export async function discoverJwksUri(issuer: string, doFetch?: typeof fetch): P
       });
       const metadata = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
       if (metadata.issuer !== issuer) throw new KeySourceError('metadata names another issuer');
-      const jwksUri = metadata.jwks_uri;
-      if (typeof jwksUri !== 'string') throw new KeySourceError('metadata has no jwks_uri');
+      const endpoint = metadata[member];
+      if (typeof endpoint !== 'string') throw new KeySourceError(`metadata has no ${member}`);
       let parsed: URL;
       try {
-        parsed = new URL(jwksUri);
+        parsed = new URL(endpoint);
       } catch {
-        throw new KeySourceError('jwks_uri is not a URL');
+        throw new KeySourceError(`${member} is not a URL`);
       }
-      if (!isSafeKeySourceUrl(parsed)) throw new KeySourceError('jwks_uri is not https');
+      if (!isSafeKeySourceUrl(parsed)) throw new KeySourceError(`${member} is not https`);
       return parsed.href;
     } catch (error) {
       lastError = error;

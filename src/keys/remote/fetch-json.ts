@@ -69,7 +69,8 @@ function sameOriginRedirect(from: URL, location: string | null): URL {
   return to;
 }
 
-async function readCapped(response: Response, maxBytes: number): Promise<string> {
+/** The body as strict UTF-8 text, read as a stream and refused past `maxBytes`. */
+export async function readCapped(response: Response, maxBytes: number): Promise<string> {
   const declared = Number(response.headers.get('content-length'));
   if (declared > maxBytes) {
     await response.body?.cancel();

@@ -1,0 +1,187 @@
+import type { IssuerConfig } from '../../config.ts';
+import {
+  INTROSPECTION_CACHE_MAX_ENTRIES,
+  INTROSPECTION_INACTIVE_CACHE_SECONDS,
+  INTROSPECTION_MAX_IN_FLIGHT,
+} from '../../constants.ts';
+import { ConfigError, VerifierError } from '../../errors.ts';
+import type { Decision } from '../../observe/decision.ts';
+import type { Logger } from '../../observe/log.ts';
+import { bytesToBase64url } from '../../shared/base64url.ts';
+import { sha256 } from '../../shared/digest.ts';
+import { discoverEndpoint } from '../remote/discovery.ts';
+import { oncePerCause } from '../remote/tier-store.ts';
+import { callIntrospection, type IntrospectionAnswer, IntrospectionFailure } from './call-endpoint.ts';
+import { isActive } from './check-answer.ts';
+
+/** What introspection needs of the request's I/O: the Worker's secrets, the data centre's cache, `waitUntil`. */
+export interface IntrospectionIo {
+  secret?(name: string): string | undefined;
+  readonly cache: Cache | undefined;
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+export interface Introspector {
+  /**
+   * The answer for this token: from this isolate's memory, the data centre's Cache API, or one
+   * call to the endpoint that concurrent requests with the same token share. Throws
+   * `introspection_unavailable` (503), `introspection_unauthorized` (500), or `token_inactive`
+   * when the endpoint refused to introspect this token (400).
+   */
+  introspect(token: string, io: IntrospectionIo, decision: Decision): Promise<IntrospectionAnswer>;
+}
+
+export interface IntrospectorDeps {
+  readonly now: () => number;
+  readonly log: Logger;
+  readonly fetch: typeof fetch | undefined;
+}
+
+interface Remembered {
+  readonly answer: IntrospectionAnswer;
+  readonly untilMs: number;
+}
+
+/** Where the data centre's copies live: a URL of our own, never fetched, keyed by a hash. */
+const CACHE_ORIGIN = 'https://introspection.edge-verifier.invalid';
+
+/**
+ * One issuer's introspection, built once per isolate. Answers are keyed by SHA-256 of the issuer
+ * id and the token, never the token itself (not in a cache key, not in KV, not in a log): an active
+ * one is reused for min(`cache_seconds`, `exp` − now), an inactive one for
+ * `INTROSPECTION_INACTIVE_CACHE_SECONDS`, in this isolate and in the data centre's Cache API. The
+ * endpoint's own `Cache-Control` (oidc-provider sends `no-store`) does not govern this: the policy
+ * does.
+ */
+export function createIntrospector(issuer: IssuerConfig, { now, log, fetch: doFetch }: IntrospectorDeps): Introspector {
+  const config = issuer.introspection;
+  if (config === undefined) throw new TypeError(`issuer ${issuer.id} does not introspect`);
+  const memory = new Map<string, Remembered>();
+  const inFlight = new Map<string, Promise<IntrospectionAnswer>>();
+  const loud = oncePerCause(log, now, issuer.jwksRefreshCooldownSeconds * 1000);
+  let endpoint: Promise<string> | undefined;
+
+  function endpointOf(): Promise<string> {
+    if (config?.endpoint !== undefined) return Promise.resolve(config.endpoint);
+    endpoint ??= discoverEndpoint(issuer.issuer, 'introspection_endpoint', doFetch).catch((error: unknown) => {
+      endpoint = undefined;
+      throw new IntrospectionFailure('unavailable', `discovery failed: ${String(error)}`);
+    });
+    return endpoint;
+  }
+
+  function remember(key: string, answer: IntrospectionAnswer, io: IntrospectionIo): void {
+    const seconds = keepSeconds(answer, config?.cacheSeconds ?? 0, now());
+    if (seconds <= 0) return;
+    if (memory.size >= INTROSPECTION_CACHE_MAX_ENTRIES) memory.delete(memory.keys().next().value as string);
+    memory.set(key, { answer, untilMs: now() + seconds * 1000 });
+    const cache = io.cache;
+    if (cache) {
+      const stored = new Response(answer.body, {
+        headers: { 'content-type': 'application/json', 'cache-control': `max-age=${seconds}` },
+      });
+      io.waitUntil(cache.put(cacheUrl(key), stored).catch(() => {}));
+    }
+  }
+
+  async function fromColo(key: string, io: IntrospectionIo): Promise<IntrospectionAnswer | undefined> {
+    const cache = io.cache;
+    if (!cache) return undefined;
+    try {
+      const hit = await cache.match(cacheUrl(key));
+      if (!hit) return undefined;
+      const body = await hit.text();
+      const members = JSON.parse(body) as Record<string, unknown>;
+      return { body, members };
+    } catch {
+      return undefined;
+    }
+  }
+
+  async function call(
+    key: string,
+    token: string,
+    io: IntrospectionIo,
+    decision: Decision,
+  ): Promise<IntrospectionAnswer> {
+    const colo = await fromColo(key, io);
+    if (colo) {
+      decision.keyTier = 'introspection_cache';
+      memory.set(key, { answer: colo, untilMs: now() + keepSeconds(colo, config?.cacheSeconds ?? 0, now()) * 1000 });
+      return colo;
+    }
+    // Random opaque tokens must not queue up calls: beyond the bound, refuse at once.
+    if (inFlight.size >= INTROSPECTION_MAX_IN_FLIGHT) throw new VerifierError('introspection_unavailable');
+    decision.keyTier = 'introspection';
+    const secretName = config?.clientSecret as string;
+    const secret = io.secret?.(secretName);
+    if (secret === undefined) {
+      throw new ConfigError(secretName, 'is not set: the Worker secret named by introspection.client_secret');
+    }
+    try {
+      const answer = await callIntrospection(
+        await endpointOf(),
+        token,
+        { id: config?.clientId as string, secret },
+        doFetch ?? fetch,
+      );
+      remember(key, answer, io);
+      return answer;
+    } catch (error) {
+      throw refusalFor(error, key, io);
+    }
+  }
+
+  function refusalFor(error: unknown, key: string, io: IntrospectionIo): VerifierError {
+    if (!(error instanceof IntrospectionFailure)) {
+      return error instanceof VerifierError ? error : new VerifierError('introspection_unavailable');
+    }
+    if (error.kind === 'unauthorized') {
+      log('introspection_unauthorized', { issuer: issuer.id, reason: error.message });
+      return new VerifierError('introspection_unauthorized');
+    }
+    if (error.kind === 'refused') {
+      loud('introspection_refused', { tier: 'introspection', op: 'refused', issuer: issuer.id, reason: error.message });
+      // The server cannot introspect this token: for its short while, like an inactive one.
+      remember(key, { body: '{"active":false}', members: { active: false } }, io);
+      return new VerifierError('token_inactive');
+    }
+    loud('introspection_unavailable', { tier: 'introspection', op: 'call', issuer: issuer.id, reason: error.message });
+    return new VerifierError('introspection_unavailable');
+  }
+
+  return {
+    async introspect(token, io, decision) {
+      const key = await cacheKey(issuer.id, token);
+      const held = memory.get(key);
+      if (held && held.untilMs > now()) {
+        decision.keyTier = 'introspection_cache';
+        return held.answer;
+      }
+      if (held) memory.delete(key);
+      let pending = inFlight.get(key);
+      if (!pending) {
+        pending = call(key, token, io, decision).finally(() => inFlight.delete(key));
+        inFlight.set(key, pending);
+      } else decision.keyTier = 'introspection';
+      return pending;
+    },
+  };
+}
+
+/** Seconds an answer may be reused: inactive ones briefly, active ones up to the policy's bound and never past `exp`. */
+function keepSeconds(answer: IntrospectionAnswer, cacheSeconds: number, nowMs: number): number {
+  if (!isActive(answer.members)) return INTROSPECTION_INACTIVE_CACHE_SECONDS;
+  const { exp } = answer.members;
+  const untilExp = typeof exp === 'number' ? Math.floor(exp - nowMs / 1000) : cacheSeconds;
+  return Math.max(0, Math.min(cacheSeconds, untilExp));
+}
+
+/** SHA-256 of the issuer id and the token: the token itself is never a key anywhere. */
+async function cacheKey(issuerId: string, token: string): Promise<string> {
+  return bytesToBase64url(await sha256(`${issuerId}\n${token}`));
+}
+
+function cacheUrl(key: string): string {
+  return `${CACHE_ORIGIN}/${key}`;
+}
