@@ -9,7 +9,15 @@ import { startWorkerd, type WorkerName } from './systems/workerd.ts';
 import type { Alg } from './tokens.ts';
 
 /** Ceilings get the repeated RS256 token, unchecked, so they parse and forward the same bytes as what they bound. */
-export type Mode = 'token not checked' | 'repeated RS256' | 'unique RS256' | 'unique ES256' | 'zipf RS256';
+export type Mode =
+  | 'token not checked'
+  | 'repeated RS256'
+  | 'unique RS256'
+  | 'unique ES256'
+  | 'zipf RS256'
+  /** Each token used 10 times: opaque tokens introspected at the dev issuer, and the same as RS256 JWTs. */
+  | 'opaque ×10'
+  | 'RS256 ×10';
 
 export interface Measurement {
   readonly system: string;
@@ -34,6 +42,8 @@ export interface PlanContext {
   readonly withHaproxy: boolean;
   /** Measure the peers with unique ES256 tokens too (longer than the 8-minute budget). */
   readonly peersEs256: boolean;
+  /** The dev issuer's RFC 7662 endpoint and the client it answers. */
+  readonly introspection: { readonly endpoint: string; readonly clientId: string; readonly secret: string };
 }
 
 export const key = (m: { system: string; mode: string }) => `${m.system} | ${m.mode}`;
@@ -82,6 +92,20 @@ export function plan(context: PlanContext): Measurement[] {
       ceiling: ceilingKey(A),
       probeEs256: false,
       start: () => startWorkerd('b', bundles['edge-verifier'], vars),
+    })),
+    ...(['opaque ×10', 'RS256 ×10'] as const).map((mode) => ({
+      system: 'B edge-verifier',
+      mode,
+      ceiling: ceilingKey(A),
+      probeEs256: false,
+      start: () =>
+        startWorkerd('b', bundles['edge-verifier'], {
+          ...vars,
+          INTROSPECTION_ENDPOINT: context.introspection.endpoint,
+          INTROSPECTION_CLIENT_ID: context.introspection.clientId,
+          INTROSPECTION_CLIENT_SECRET: 'BENCH_INTROSPECTION_SECRET',
+          BENCH_INTROSPECTION_SECRET: context.introspection.secret,
+        }),
     })),
     ...(['RS256', 'ES256'] as const).map((alg) => ({
       system: 'V raw verify only',

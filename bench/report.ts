@@ -15,6 +15,8 @@ export interface Sample extends LoadResult {
   cpuUsPerRequest: number;
   peakRssMb: number;
   jwksFetches: number;
+  /** Calls to the introspection endpoint during the measurement. */
+  introspectionCalls: number;
   /** Share of the machine's CPU time the hypervisor gave elsewhere during the measurement. */
   stealPercent: number;
 }

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
-import { startDevIssuer } from '../scripts/dev-issuer.ts';
+import { DEV_INTROSPECTION_CLIENT, startDevIssuer } from '../scripts/dev-issuer.ts';
 import { runWrk, type TokenSource } from './load/wrk.ts';
 import { acquireRunLock, otherBenchmarks } from './lock.ts';
 import { cpuSeconds, machineTicks, peakRssMb, stealPercent } from './metrics/proc.ts';
@@ -17,7 +17,7 @@ import { SETTINGS } from './settings.ts';
 import { haproxyAvailable } from './systems/haproxy.ts';
 import { firstJsonLine, type Running, startProcess, stopAllOnSignal, stopProcess } from './systems/process.ts';
 import { buildWorkers, workerdBinary } from './systems/workerd.ts';
-import { ALGS, type Alg, createMinter, loadOrCreateKeys, tokenPool } from './tokens.ts';
+import { ALGS, type Alg, createMinter, loadOrCreateKeys, tenTimesPools, tokenPool } from './tokens.ts';
 import { ensureTool } from './tools.ts';
 import { zipfCacheHitRatio } from './zipf.ts';
 
@@ -96,7 +96,18 @@ try {
     workDir,
     withHaproxy,
     peersEs256: SETTINGS.peersEs256,
+    introspection: {
+      endpoint: `${issuerServer.url}/t/bench/introspect`,
+      clientId: DEV_INTROSPECTION_CLIENT.id,
+      secret: DEV_INTROSPECTION_CLIENT.secret,
+    },
   });
+  const tenTimes = await tenTimesPools(
+    pools.RS256,
+    SETTINGS.uniqueTokens,
+    `${issuerServer.url}/t/bench`,
+    target.audience,
+  );
   /** BENCH_ONLY=regex narrows the run to matching `system | mode` keys, for quick comparisons while tuning. */
   const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
   const selected = measurements.filter((m) => !only || only.test(key(m)));
@@ -108,6 +119,8 @@ try {
   const tokenSource = (mode: Mode): TokenSource => {
     if (mode === 'token not checked' || mode === 'repeated RS256') return { kind: 'repeated', token: repeated.RS256 };
     if (mode === 'zipf RS256') return { kind: 'zipf', file: pools.RS256, n: SETTINGS.zipf.tokens, s: SETTINGS.zipf.s };
+    if (mode === 'opaque ×10') return { kind: 'unique', file: tenTimes.opaque };
+    if (mode === 'RS256 ×10') return { kind: 'unique', file: tenTimes.jwt };
     return { kind: 'unique', file: pools[mode === 'unique RS256' ? 'RS256' : 'ES256'] };
   };
   /** Warm-up never touches the unique pool, so no measured token has been seen before. */
@@ -115,7 +128,9 @@ try {
     kind: 'repeated',
     token: repeated[mode.endsWith('ES256') ? 'ES256' : 'RS256'],
   });
-  const jwksFetchCount = async () => ((await (await fetch(statsUrl)).json()) as { jwksFetches: number }).jwksFetches;
+  const issuerStats = async () =>
+    (await (await fetch(statsUrl)).json()) as { jwksFetches: number; introspectionCalls: number };
+  const jwksFetchCount = async () => (await issuerStats()).jwksFetches;
 
   async function probeEs256(m: Measurement, running: Running): Promise<Es256Probe> {
     const response = await fetch(`${running.url}/resource`, { headers: { authorization: `Bearer ${repeated.ES256}` } });
@@ -138,6 +153,7 @@ try {
         if (m.probeEs256 && round === 1) probes.push(await probeEs256(m, running));
         await runWrk(running.url, SETTINGS.warmupSeconds, warmupSource(m.mode));
         const fetchesBefore = await jwksFetchCount();
+        const introspectionsBefore = (await issuerStats()).introspectionCalls;
         const cpuBefore = cpuSeconds(running.pid);
         const ticksBefore = machineTicks();
         const load = await runWrk(running.url, SETTINGS.seconds, tokenSource(m.mode));
@@ -152,18 +168,30 @@ try {
           cpuUsPerRequest: (cpu * 1e6) / load.requests,
           peakRssMb: peakRssMb(running.pid),
           jwksFetches: (await jwksFetchCount()) - fetchesBefore,
+          introspectionCalls: (await issuerStats()).introspectionCalls - introspectionsBefore,
           stealPercent: steal,
         };
         samples.push(sample);
         console.log(
           `round ${round} ${key(m)}: ${sample.rps.toFixed(0)} req/s, p99 ${sample.p99Ms.toFixed(2)} ms, ` +
             `${sample.cpuUsPerRequest.toFixed(1)} CPU µs/req, ${sample.jwksFetches} JWKS fetches, ${sample.non2xx} non-2xx, ` +
+            (sample.introspectionCalls > 0
+              ? `${((sample.introspectionCalls * 1000) / sample.requests).toFixed(1)} introspection calls per 1,000 requests, `
+              : '') +
             `steal ${steal.toFixed(1)} %`,
         );
       } finally {
         await running.stop();
       }
     }
+  }
+  const opaqueSamples = samples.filter((s) => s.mode === 'opaque ×10');
+  if (opaqueSamples.length > 0) {
+    const calls = opaqueSamples.reduce((sum, s) => sum + s.introspectionCalls, 0);
+    const requests = opaqueSamples.reduce((sum, s) => sum + s.requests, 0);
+    notes.push(
+      `opaque ×10: ${((calls * 1000) / requests).toFixed(1)} introspection calls per 1,000 requests (each token used 10 times; the dev issuer's endpoint on loopback)`,
+    );
   }
   const noisy = samples.filter((s) => s.stealPercent > NOISY_STEAL_PERCENT).length;
   if (noisy > 0) {

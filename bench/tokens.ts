@@ -3,6 +3,7 @@
  * unique-token pool is minted once by two worker threads and kept under bench/results/ with its
  * keys; later runs reuse it while its tokens stay valid.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
@@ -128,4 +129,33 @@ export async function tokenPool(key: BenchKey, target: IssuerAudience, count: nu
   await writeFile(metaFile, JSON.stringify({ kid: key.kid, ...target, count, mintedAt: Date.now() }));
   console.log(`minted ${count} ${key.alg} tokens in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return file;
+}
+
+/**
+ * Token files where each token is used 10 times in a row: `count / 10` opaque tokens, registered
+ * with the dev issuer's introspection endpoint (answering the audience, a subject, a scope), and
+ * as many RS256 JWTs from the pool, for the opaque-against-JWT comparison.
+ */
+export async function tenTimesPools(
+  jwtPool: string,
+  count: number,
+  tenantUrl: string,
+  audience: string,
+): Promise<{ readonly opaque: string; readonly jwt: string }> {
+  const distinct = Math.max(1, Math.floor(count / 10));
+  const jwts = (await readFile(jwtPool, 'utf8')).split('\n', distinct);
+  const opaque = Array.from({ length: distinct }, (_, i) => `bench-opaque-${i}-${randomUUID()}`);
+  for (let start = 0; start < opaque.length; start += 5_000) {
+    const tokens = opaque.slice(start, start + 5_000);
+    const response = await fetch(`${tenantUrl}/introspectable`, {
+      method: 'PUT',
+      body: JSON.stringify({ tokens, members: { aud: audience, sub: 'bench-user', scope: 'read' } }),
+    });
+    if (response.status !== 204) throw new Error(`registering opaque tokens: ${response.status}`);
+  }
+  const repeat = (tokens: readonly string[]) => tokens.flatMap((token) => Array(10).fill(token)).join('\n');
+  const files = { opaque: `${RESULTS_DIR}/tokens-opaque-x10.txt`, jwt: `${RESULTS_DIR}/tokens-RS256-x10.txt` };
+  await writeFile(files.opaque, repeat(opaque));
+  await writeFile(files.jwt, repeat(jwts));
+  return files;
 }

@@ -117,8 +117,13 @@ export async function startDevIssuer(port = 0): Promise<DevIssuer> {
       });
     }
     if (req.method === 'PUT' && rest === '/introspectable') {
-      const { token, members } = JSON.parse(await readBody(req)) as { token: string; members: Record<string, unknown> };
-      t.introspectable.set(token, members);
+      // One token, or many sharing their members (the benchmark registers its pool at once).
+      const body = JSON.parse(await readBody(req)) as {
+        token?: string;
+        tokens?: string[];
+        members: Record<string, unknown>;
+      };
+      for (const token of body.tokens ?? [body.token ?? '']) t.introspectable.set(token, body.members);
       return json(res, 204);
     }
     if (req.method === 'POST' && rest === '/revoke') {

@@ -18,6 +18,9 @@ export function startProcess(command: string, args: string[], env: Record<string
     env: { ...process.env, PATH: TOOL_PATH, ...env },
   });
   track(child);
+  // Read what the child prints even when nobody listens: a Worker logs a line per request, and a
+  // pipe nobody drains fills and blocks it (every request then hangs).
+  child.stdout?.resume();
   child.stderr?.on('data', (chunk: Buffer) => {
     const text = chunk.toString();
     if (/error/i.test(text) && !/Request\.cf|getaddrinfo/.test(text)) process.stderr.write(`[${command}] ${text}`);

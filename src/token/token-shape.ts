@@ -88,10 +88,10 @@ export function looksLikeJose(token: string): boolean {
   const segments = token.split('.').length;
   if (segments !== 3 && segments !== 5) return false;
   const headerSegment = token.slice(0, first);
-  if (!/^[A-Za-z0-9_-]+$/.test(headerSegment)) return false;
-  const text = decodeText(headerSegment);
-  if (text === undefined) return false;
+  if (!/^[A-Za-z0-9_-]+$/.test(headerSegment) || headerSegment.length % 4 === 1) return false;
   try {
+    const text = decodeText(headerSegment);
+    if (text === undefined) return false;
     const header: unknown = JSON.parse(text);
     return typeof header === 'object' && header !== null && typeof (header as { alg?: unknown }).alg === 'string';
   } catch {
