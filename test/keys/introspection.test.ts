@@ -3,6 +3,7 @@ import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEV_INTROSPECTION_CLIENT } from '../../scripts/dev-introspection-client.ts';
 import { parseConfig } from '../../src/config.ts';
+import { INTROSPECTION_MAX_IN_FLIGHT } from '../../src/constants.ts';
 import type { Env } from '../../src/env.ts';
 import { createApp } from '../../src/worker/app.ts';
 import { AUDIENCE, TestIssuer } from '../helpers/issuer.ts';
@@ -205,6 +206,24 @@ describe('opaque tokens (RFC 7662 introspection)', () => {
     const response = await callWorker(bearer(opaque()), introspecting(issuer, new TestOrigin()));
     expect(await outcome(response)).toBe('503 introspection_unavailable');
     expect(Date.now() - started).toBeLessThan(15_000);
+  }, 20_000);
+
+  it(`refuses new tokens fast once ${INTROSPECTION_MAX_IN_FLIGHT} calls are in flight in the isolate, never queueing more`, async () => {
+    const issuer = await TestIssuer.create();
+    await issuer.setIntrospectionMode('hang');
+    const vars = introspecting(issuer, new TestOrigin());
+    const started = Date.now();
+    const extra = 8;
+    const settled = await Promise.all(
+      Array.from({ length: INTROSPECTION_MAX_IN_FLIGHT + extra }, async () => {
+        const response = await callWorker(bearer(opaque()), vars);
+        return { outcome: await outcome(response), ms: Date.now() - started };
+      }),
+    );
+    expect(settled.every(({ outcome }) => outcome === '503 introspection_unavailable')).toBe(true);
+    // Those past the bound were answered at once; the others waited for the endpoint's timeout.
+    expect(settled.filter(({ ms }) => ms < 2_000).length).toBeGreaterThanOrEqual(extra);
+    expect(await calls(issuer)).toBeLessThanOrEqual(INTROSPECTION_MAX_IN_FLIGHT);
   }, 20_000);
 
   it('a 400 from the endpoint (it cannot introspect this kind of token) is token_inactive, logged loudly', async () => {
