@@ -92,6 +92,21 @@ export const COLO_READ_INTERVAL_MS = 1_000;
  */
 export const COORDINATOR_TIMEOUT_MS = 2_000;
 
+/**
+ * With the coordinator, a kid nobody has seen may cause an issuer fetch this often for the whole
+ * network (a flood of made-up kids: at most 60 fetches a minute), instead of once per cooldown:
+ * one fetch anywhere must not keep every data centre from a new key for a whole cooldown.
+ */
+export const COORDINATOR_MIN_REFETCH_MS = 1_000;
+
+/**
+ * A request with an unknown kid whose only obstacle to a fetch is an interval (the coordinator's
+ * minimum, an isolate's, a cooldown) that ends within this waits for that one shared fetch
+ * instead of being refused: a 401 makes a client throw a valid token away. Made-up kids wait too,
+ * never longer than this, and share the fetch.
+ */
+export const UNKNOWN_KID_WAIT_MAX_MS = 1_500;
+
 /** A coordinator nobody has asked for this long stops refetching on its own (its alarm lapses). */
 export const COORDINATOR_IDLE_AFTER_MS = 86_400_000;
 

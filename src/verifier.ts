@@ -20,7 +20,7 @@ import { type Decision, newDecision, routeLabel } from './observe/decision.ts';
 import { consoleLogger, type Logger } from './observe/log.ts';
 import { requestTarget } from './routing/request-target.ts';
 import { createRouteTable } from './routing/route-table.ts';
-import { systemClock } from './shared/clock.ts';
+import { type Clock, systemClock } from './shared/clock.ts';
 import { createTokenVerifier, type TokenIo, type VerifiedToken } from './token/verify-with-issuers.ts';
 
 /** What a verified request carries on to the origin and to `c.var.auth`. */
@@ -54,6 +54,8 @@ export interface Authenticated {
 export interface VerifierDeps {
   /** Clock in epoch milliseconds. Default `Date.now`. */
   readonly now?: () => number;
+  /** Time and timers together (waits on key refreshes, DPoP); default: the runtime's timers over `now`. */
+  readonly clock?: Clock;
   /** Structured log sink. Default: one JSON line per event on `console.log`. */
   readonly log?: Logger;
   /** Fetch for every outbound request (discovery, JWKS, origin). Default: the global `fetch`. */
@@ -95,8 +97,9 @@ interface CompiledRoute {
 export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifier {
   const now = deps.now ?? Date.now;
   const log = deps.log ?? consoleLogger;
+  const clock = deps.clock ?? systemClock(now);
   const runtimes = new Map<IssuerConfig, IssuerRuntime>(
-    config.issuers.map((issuer) => [issuer, createIssuerRuntime(issuer, { now, log, fetch: deps.fetch })]),
+    config.issuers.map((issuer) => [issuer, createIssuerRuntime(issuer, { now, clock, log, fetch: deps.fetch })]),
   );
   const routes: CompiledRoute[] = config.routes.map((route) => ({
     config: route,
@@ -108,7 +111,7 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
   }));
   const table = createRouteTable(routes, config.paths);
   const verifyToken = createTokenVerifier(now);
-  const binding: BindingCheck = createBindingCheck(systemClock(now), log);
+  const binding: BindingCheck = createBindingCheck(clock, log);
 
   /**
    * The pipeline, top-down: normalise the path and match the route; read the credentials from

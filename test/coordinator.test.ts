@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { COORDINATOR_TIMEOUT_MS } from '../src/constants.ts';
+import { COORDINATOR_MIN_REFETCH_MS, COORDINATOR_TIMEOUT_MS } from '../src/constants.ts';
 import { type CoordinatorState, createCoordinator } from '../src/coordinator/coordinator.ts';
 import type { KeySetRequest } from '../src/coordinator/protocol.ts';
 import type { Env } from '../src/env.ts';
@@ -182,10 +182,30 @@ describe('JWKS coordinator (Durable Object)', () => {
 });
 
 /** A clock that moves only when told to; timers are not needed by the decisions under test. */
+/** A clock that moves only when told, running the timers that come due as it does. */
 function manualClock(start = 1_000_000): Clock & { advance(ms: number): void } {
   let now = start;
-  return { now: () => now, after: () => () => {}, advance: (ms) => (now += ms) };
+  let timers: { at: number; task: () => void }[] = [];
+  return {
+    now: () => now,
+    after: (ms, task) => {
+      const timer = { at: now + ms, task };
+      timers.push(timer);
+      return () => {
+        timers = timers.filter((t) => t !== timer);
+      };
+    },
+    advance: (ms) => {
+      now += ms;
+      const due = timers.filter((t) => t.at <= now);
+      timers = timers.filter((t) => t.at > now);
+      for (const t of due) t.task();
+    },
+  };
 }
+
+/** Lets pending promise reactions run (a coordinator reads its storage before deciding). */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe('coordinator decisions', () => {
   async function setUp() {
@@ -224,20 +244,45 @@ describe('coordinator decisions', () => {
     expect(await fetches(issuer)).toBe(1);
   });
 
-  it('answers a caller that holds an older set from storage, and refetches for a missing kid only after the cooldown', async () => {
+  // Changed on purpose: a missing kid was refetched only after the whole cooldown, which refused a
+  // valid new key network-wide for up to 30 s; now once per COORDINATOR_MIN_REFETCH_MS.
+  it('answers an older set from storage; a kid it lacks is fetched at most once per COORDINATOR_MIN_REFETCH_MS, a request inside the interval waiting for that fetch', async () => {
     const { issuer, clock, coordinator, request, kvWrites } = await setUp();
     const first = await coordinator.keySet(request());
     const fetchedAt = 'record' in first ? first.record.fetchedAt : Number.NaN;
     expect('record' in (await coordinator.keySet(request(fetchedAt - 1)))).toBe(true);
     expect(await fetches(issuer)).toBe(1);
-    clock.advance(29_000);
-    await coordinator.keySet(request(fetchedAt, 'new-kid'));
-    expect(await fetches(issuer)).toBe(1);
-    clock.advance(1_000);
+    // 5 s after a fetch: a new kid is fetched at once, well inside the 30 s cooldown.
+    clock.advance(5_000);
     await coordinator.keySet(request(fetchedAt, 'new-kid'));
     expect(await fetches(issuer)).toBe(2);
-    // The same set twice: one KV write.
+    // Another kid 0.5 s later waits for the interval to end, then for the one fetch it allows.
+    clock.advance(500);
+    const waiting = coordinator.keySet(request(fetchedAt, 'other-kid'));
+    await settle();
+    expect(await fetches(issuer)).toBe(2);
+    clock.advance(COORDINATOR_MIN_REFETCH_MS - 500);
+    await waiting;
+    expect(await fetches(issuer)).toBe(3);
+    // Asked again inside the interval after a fetch that lacked it: "not in the set", at once.
+    clock.advance(100);
+    await coordinator.keySet(request(fetchedAt, 'other-kid'));
+    expect(await fetches(issuer)).toBe(3);
+    // The same set each time: one KV write.
     expect(kvWrites).toHaveLength(1);
+  });
+
+  it('a flood of 100 made-up kids within a second costs one issuer fetch', async () => {
+    const { issuer, clock, coordinator, request } = await setUp();
+    const first = await coordinator.keySet(request());
+    const fetchedAt = 'record' in first ? first.record.fetchedAt : Number.NaN;
+    clock.advance(200);
+    const flood = Array.from({ length: 100 }, () => coordinator.keySet(request(fetchedAt, crypto.randomUUID())));
+    await settle();
+    clock.advance(COORDINATOR_MIN_REFETCH_MS);
+    const answers = await Promise.all(flood);
+    expect(answers.every((answer) => 'record' in answer)).toBe(true);
+    expect(await fetches(issuer)).toBe(2);
   });
 
   it('a failed fetch with nothing stored is retried once per cooldown, not once per caller', async () => {

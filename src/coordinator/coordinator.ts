@@ -1,10 +1,10 @@
-import { COORDINATOR_IDLE_AFTER_MS } from '../constants.ts';
+import { COORDINATOR_IDLE_AFTER_MS, COORDINATOR_MIN_REFETCH_MS, UNKNOWN_KID_WAIT_MAX_MS } from '../constants.ts';
 import { fetchRecord, sourceKey } from '../keys/remote/issuer-fetch.ts';
 import type { JwksRecord } from '../keys/remote/record.ts';
 import { freshness, intervalPassed, keepSeconds, namesKid } from '../keys/remote/refresh-policy.ts';
 import type { TierStore } from '../keys/remote/tier-store.ts';
 import type { Logger } from '../observe/log.ts';
-import type { Clock } from '../shared/clock.ts';
+import { type Clock, sleep } from '../shared/clock.ts';
 import type { KeySetAnswer, KeySetRequest } from './protocol.ts';
 
 /** What the coordinator keeps across restarts: the set, and what it needs to refetch it alone (the alarm). */
@@ -51,6 +51,8 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
   let inflight: Promise<KeySetAnswer> | undefined;
   /** Also kept for a fetch that failed with nothing stored: a down issuer is asked once per cooldown, not once per caller. */
   let lastFetchAt = Number.NEGATIVE_INFINITY;
+  /** Kids asked about that the stored set lacked, and when each was first asked. */
+  const absentKids = new Map<string, number>();
 
   async function current(): Promise<CoordinatorState | undefined> {
     restored ??= deps.storage.get().then((stored) => {
@@ -94,12 +96,48 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
     return { record };
   }
 
+  /**
+   * How long until a fetch for this request is allowed: a kid nobody has seen may cause one every
+   * `COORDINATOR_MIN_REFETCH_MS` for the whole network; a refresh past the TTL, every cooldown.
+   */
+  function untilAllowed(request: KeySetRequest): number {
+    const interval = request.kid === undefined ? request.cooldownSeconds * 1000 : COORDINATOR_MIN_REFETCH_MS;
+    return Math.max(0, lastFetchAt + interval - clock.now());
+  }
+
+  /** A kid already looked for in a set fetched after it was first asked about: made up, or not yet published. */
+  function knownAbsent(stored: CoordinatorState | undefined, kid: string | undefined): boolean {
+    if (stored === undefined || kid === undefined) return false;
+    const firstAsked = absentKids.get(kid);
+    return firstAsked !== undefined && stored.record.fetchedAt >= firstAsked && !namesKid(stored.record, kid);
+  }
+
+  function noteAskedKid(kid: string | undefined): void {
+    if (kid === undefined || absentKids.has(kid)) return;
+    // Bounded: a flood of made-up kids forgets the oldest, which only costs them a wait.
+    if (absentKids.size >= ABSENT_KIDS_MAX) absentKids.delete(absentKids.keys().next().value as string);
+    absentKids.set(kid, clock.now());
+  }
+
   async function answer(request: KeySetRequest): Promise<KeySetAnswer> {
-    const stored = await current();
+    let stored = await current();
     if (stored && answers(stored.record, request)) return { record: stored.record };
+    // Asked again within the interval after a fetch that lacked it: "not in the set", at once.
+    if (knownAbsent(stored, request.kid) && untilAllowed(request) > 0)
+      return { record: (stored as CoordinatorState).record };
+    noteAskedKid(request.kid);
     if (inflight) return inflight;
-    if (!intervalPassed(lastFetchAt, clock.now(), request.cooldownSeconds * 1000)) {
-      return stored ? { record: stored.record } : { error: 'issuer unavailable (cooldown)' };
+    const wait = untilAllowed(request);
+    if (wait > 0) {
+      // An interval about to end: wait for the one fetch it allows rather than answer without the kid.
+      if (request.kid === undefined || wait > UNKNOWN_KID_WAIT_MAX_MS) {
+        return stored ? { record: stored.record } : { error: 'issuer unavailable (cooldown)' };
+      }
+      await sleep(clock, wait);
+      stored = await current();
+      if (stored && answers(stored.record, request)) return { record: stored.record };
+      if (inflight) return inflight;
+      if (untilAllowed(request) > 0) return stored ? { record: stored.record } : { error: 'issuer unavailable' };
     }
     const fetching = fetchNow(request, stored).finally(() => {
       if (inflight === fetching) inflight = undefined;
@@ -134,3 +172,6 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
 
 /** Bounds the coordinator's own storage writes for bookkeeping. */
 const ASKED_AT_WRITE_INTERVAL_MS = 60_000;
+
+/** Kids remembered as absent (a few dozen bytes each). */
+const ABSENT_KIDS_MAX = 10_000;

@@ -6,7 +6,7 @@ import type { KeySource } from '../keys/key-source.ts';
 import { keysByAlgorithm, localSecretKeys } from '../keys/local-secret.ts';
 import { createJwksResolver } from '../keys/remote/resolver.ts';
 import type { Logger } from '../observe/log.ts';
-import { systemClock } from '../shared/clock.ts';
+import type { Clock } from '../shared/clock.ts';
 import { type DecryptionKeys, parseDecryptionKeys } from '../token/decrypt-token.ts';
 import { createVerifiedTokenCache, type VerifiedTokenCache } from '../token/token-cache.ts';
 import { secretParser } from '../worker/secrets.ts';
@@ -27,19 +27,20 @@ export interface IssuerRuntime {
 
 export interface IssuerDeps {
   readonly now: () => number;
+  readonly clock: Clock;
   readonly log: Logger;
   readonly fetch: typeof fetch | undefined;
 }
 
 /** Built once per isolate and issuer: its key source's memory tier and its token cache live here. */
-export function createIssuerRuntime(issuer: IssuerConfig, { now, log, fetch }: IssuerDeps): IssuerRuntime {
+export function createIssuerRuntime(issuer: IssuerConfig, { now, clock, log, fetch }: IssuerDeps): IssuerRuntime {
   const secretName = issuer.decryptionKeys;
   const parseKeys =
     secretName === undefined ? undefined : secretParser((text) => parseDecryptionKeys(secretName, text));
   return {
     config: issuer,
     tokenCache: createVerifiedTokenCache(VERIFIED_TOKEN_CACHE_MAX_ENTRIES),
-    keys: keySourceOf(issuer, { now, log, fetch }),
+    keys: keySourceOf(issuer, { now, clock, log, fetch }),
     introspector: issuer.introspection === undefined ? undefined : createIntrospector(issuer, { now, log, fetch }),
     decryptionKeys(secretText) {
       if (secretName === undefined || parseKeys === undefined) throw new VerifierError('encrypted_token_not_accepted');
@@ -55,7 +56,7 @@ export function createIssuerRuntime(issuer: IssuerConfig, { now, log, fetch }: I
  * The JWKS tiers for the asymmetric algorithms, and the shared secret for HS* when the issuer has
  * one; an issuer that accepts only HS* has no JWKS and fetches nothing.
  */
-function keySourceOf(issuer: IssuerConfig, { now, log, fetch }: IssuerDeps): KeySource {
+function keySourceOf(issuer: IssuerConfig, { clock, log, fetch }: IssuerDeps): KeySource {
   const asymmetric = issuer.algorithms.some((alg) => !Object.hasOwn(HMAC_ALGORITHMS, alg));
   const remote = asymmetric
     ? createJwksResolver({
@@ -63,7 +64,7 @@ function keySourceOf(issuer: IssuerConfig, { now, log, fetch }: IssuerDeps): Key
         jwksUri: issuer.jwksUri,
         ttlSeconds: issuer.jwksCacheTtlSeconds,
         cooldownSeconds: issuer.jwksRefreshCooldownSeconds,
-        clock: systemClock(now),
+        clock,
         log,
         ...(fetch ? { fetch } : {}),
       })

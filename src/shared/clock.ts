@@ -28,3 +28,8 @@ export function within<T>(work: Promise<T>, ms: number, clock: Clock): Promise<T
   });
   return Promise.race([work, timeout]).finally(() => cancel?.());
 }
+
+/** A promise that settles once `ms` have passed on `clock`. */
+export function sleep(clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => clock.after(ms, resolve));
+}

@@ -4,6 +4,7 @@ import { parseConfig } from '../../src/config.ts';
 import type { Env } from '../../src/env.ts';
 import { ERROR_SPECS, type ErrorCode } from '../../src/errors.ts';
 import { metadataUrls } from '../../src/keys/remote/discovery.ts';
+import type { Clock } from '../../src/shared/clock.ts';
 import { createApp, type GatewayApp } from '../../src/worker/app.ts';
 import type { TestIssuer, TestKey } from '../helpers/issuer.ts';
 import { TestOrigin } from '../helpers/origin.ts';
@@ -27,14 +28,28 @@ export class Target {
   constructor(
     readonly issuer: TestIssuer,
     extra: Partial<Env> = {},
+    /** Timers that move the gateway's clock instead of waiting in real time (a wait on a refresh costs nothing). */
+    { virtualTimers = false }: { virtualTimers?: boolean } = {},
   ) {
     this.vars = varsFor(issuer, this.origin, extra);
     const recordingFetch: typeof fetch = (input, init) => {
       this.fetched.push(input instanceof Request ? input.url : String(input));
       return fetch(input, init);
     };
+    const now = () => this.nowMs;
+    const virtual: Clock = {
+      now,
+      after: (ms, task) => {
+        const timer = setTimeout(() => {
+          this.nowMs += ms;
+          task();
+        }, 0);
+        return () => clearTimeout(timer);
+      },
+    };
     this.gateway = createApp(parseConfig(this.vars), {
-      now: () => this.nowMs,
+      now,
+      ...(virtualTimers ? { clock: virtual } : {}),
       fetch: recordingFetch,
       log: (event, fields) => this.logLines.push(JSON.stringify({ event, ...fields })),
     });

@@ -3,11 +3,13 @@ import {
   INTROSPECTION_CACHE_MAX_ENTRIES,
   INTROSPECTION_INACTIVE_CACHE_SECONDS,
   INTROSPECTION_MAX_IN_FLIGHT,
+  TIER_READ_TIMEOUT_MS,
 } from '../../constants.ts';
 import { ConfigError, VerifierError } from '../../errors.ts';
 import type { Decision } from '../../observe/decision.ts';
 import type { Logger } from '../../observe/log.ts';
 import { bytesToBase64url } from '../../shared/base64url.ts';
+import { systemClock, within } from '../../shared/clock.ts';
 import { sha256 } from '../../shared/digest.ts';
 import { discoverEndpoint } from '../remote/discovery.ts';
 import { oncePerCause } from '../remote/tier-store.ts';
@@ -54,6 +56,7 @@ const CACHE_ORIGIN = 'https://introspection.edge-verifier.invalid';
  * does.
  */
 export function createIntrospector(issuer: IssuerConfig, { now, log, fetch: doFetch }: IntrospectorDeps): Introspector {
+  const clock = systemClock(now);
   const config = issuer.introspection;
   if (config === undefined) throw new TypeError(`issuer ${issuer.id} does not introspect`);
   const memory = new Map<string, Remembered>();
@@ -88,7 +91,8 @@ export function createIntrospector(issuer: IssuerConfig, { now, log, fetch: doFe
     const cache = io.cache;
     if (!cache) return undefined;
     try {
-      const hit = await cache.match(cacheUrl(key));
+      // A data centre cache that does not answer is a miss, not a stuck request.
+      const hit = await within(cache.match(cacheUrl(key)), TIER_READ_TIMEOUT_MS, clock);
       if (!hit) return undefined;
       const body = await hit.text();
       const members = JSON.parse(body) as Record<string, unknown>;

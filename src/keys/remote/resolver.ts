@@ -1,9 +1,9 @@
 import type { JWSHeaderParameters } from 'jose';
-import { SHARED_REFRESH_WAIT_MS } from '../../constants.ts';
+import { COORDINATOR_MIN_REFETCH_MS, SHARED_REFRESH_WAIT_MS, UNKNOWN_KID_WAIT_MAX_MS } from '../../constants.ts';
 import { VerifierError } from '../../errors.ts';
 import type { Decision, KeyTier } from '../../observe/decision.ts';
 import type { Logger } from '../../observe/log.ts';
-import type { Clock } from '../../shared/clock.ts';
+import { type Clock, sleep } from '../../shared/clock.ts';
 import { createColoCopy } from './colo-copy.ts';
 import { type KeySource, sourceKey } from './issuer-fetch.ts';
 import { createMemoryTier, type LoadedSet } from './memory-tier.ts';
@@ -70,6 +70,13 @@ export function createJwksResolver(options: JwksResolverOptions): JwksResolver {
   const flight = createSingleFlight<LoadedSet>(clock, SHARED_REFRESH_WAIT_MS, () => memory.loaded);
   const isFresh = (set: LoadedSet) => freshness(set.record, now()) === 'fresh';
   const mayGoUpstream = () => intervalPassed(upstream.lastAt, now(), cooldownMs);
+  /**
+   * How long until this isolate may go upstream for a kid its set lacks: with the coordinator,
+   * every `COORDINATOR_MIN_REFETCH_MS` (the coordinator bounds the issuer for the whole network,
+   * the fetch lease the data centre's calls to it); without, every cooldown.
+   */
+  const untilUpstreamForKid = (io: ResolverIo) =>
+    Math.max(0, upstream.lastAt + (io.coordinator ? COORDINATOR_MIN_REFETCH_MS : cooldownMs) - now());
 
   async function loadCold(io: ResolverIo): Promise<LoadedSet> {
     const shared = await readShared(sharedTiers(io, tierLog, clock), key, io);
@@ -140,10 +147,20 @@ export function createJwksResolver(options: JwksResolverOptions): JwksResolver {
     return unavailableOnFailure(flight.run(() => refreshColoFirst(io)));
   }
 
-  /** A set that lacks the token's key: wait on a refresh already running, or start one if the bounds allow. */
+  /**
+   * A set that lacks the token's key: wait on a refresh already running, or start one if the bounds
+   * allow. When the only obstacle is an interval that ends within `UNKNOWN_KID_WAIT_MAX_MS`, wait
+   * for it and the one fetch it allows (shared by every request waiting) rather than refuse a
+   * valid new key.
+   */
   async function refreshedFor(io: ResolverIo, set: LoadedSet, header: JWSHeaderParameters): Promise<LoadedSet> {
     if (flight.running) return flight.wait(() => memory.loaded).catch(() => set);
-    const mayFetch = mayGoUpstream();
+    const wait = untilUpstreamForKid(io);
+    if (wait > 0 && wait <= UNKNOWN_KID_WAIT_MAX_MS) {
+      await sleep(clock, wait);
+      if (flight.running) return flight.wait(() => memory.loaded).catch(() => set);
+    }
+    const mayFetch = untilUpstreamForKid(io) === 0;
     if (!mayFetch && !colo.mayRead) throw new VerifierError('unknown_kid');
     return flight
       .run(() => refreshForMissingKey(io, set, header, mayFetch))
