@@ -126,6 +126,15 @@ describe(`the simulation, ${SMALL.dcs} data centres × ${SMALL.isolates} isolate
     expect(refusals.unknown_kid).toBeGreaterThan(0);
   });
 
+  it('an unannounced rotation inside a cooldown refuses no valid token, every data centre accepting the new kid within 2 s', () => {
+    for (const coordinator of [false, true]) {
+      const { validRefused, newKidWindowMs } = row('rotation-unannounced', coordinator);
+      expect({ coordinator, validRefused }).toEqual({ coordinator, validRefused: 0 });
+      expect(newKidWindowMs?.dcs).toBe(SMALL.dcs);
+      expect(newKidWindowMs?.max).toBeLessThanOrEqual(2_000);
+    }
+  });
+
   it('steady state adds at most 1 ms at p99 after the warm-up', () => {
     for (const coordinator of [false, true]) expect(row('steady', coordinator).p99Ms).toBeLessThanOrEqual(1);
   });

@@ -12,6 +12,7 @@ export const SCENARIO_NAMES = [
   'rotation-pre-published',
   'random-kids',
   'outage',
+  'rotation-unannounced',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -25,6 +26,10 @@ export interface Scenario {
   readonly randomKidShare: number;
   /** The kid of the key that signed `token`, for a request at `at`. */
   kidOf(token: number, at: number): string;
+  /** Times of one request with a made-up kid each (it makes a fetch happen just then). */
+  readonly kicks?: readonly number[];
+  /** A kid whose refusal window each data centre reports: first use there → first acceptance there. */
+  readonly watchedKid?: string;
 }
 
 export function isScenarioName(name: string): name is ScenarioName {
@@ -73,6 +78,26 @@ export function buildScenario(name: ScenarioName, settings: SimSettings): Scenar
         randomKidShare: settings.randomKidShare,
         kidOf: oldKid,
       };
+    case 'rotation-unannounced': {
+      // A fetch at the change (a made-up kid makes one), then a key nobody announced, published at
+      // a random moment inside the cooldown that fetch started, every token using it at once.
+      const publishAt = changeAt + Math.floor(seededRandom(settings.seed + 2)() * settings.cooldownSeconds * s);
+      return {
+        name,
+        durationMs: publishAt + tail,
+        plan: {
+          publications: [
+            { at: 0, kids: [OLD_KID] },
+            { at: publishAt, kids: [OLD_KID, NEW_KID] },
+          ],
+          outages: [],
+        },
+        randomKidShare: 0,
+        kidOf: (_token, at) => (at >= publishAt ? NEW_KID : OLD_KID),
+        kicks: [changeAt],
+        watchedKid: NEW_KID,
+      };
+    }
     case 'outage':
       return {
         name,

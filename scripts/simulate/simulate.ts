@@ -41,6 +41,11 @@ export interface Row {
   readonly p999Ms: number;
   /** Requests that had not settled when the run ended (a hang in the code under simulation). */
   readonly unsettled: number;
+  /**
+   * With a watched kid: over the data centres that saw it, the time from its first use there to
+   * its first acceptance there (the wait of a request that was answered after a fetch counts).
+   */
+  readonly newKidWindowMs?: { readonly p50: number; readonly p99: number; readonly max: number; readonly dcs: number };
   /** Where keys came from (`decision.keyTier`), after the warm-up. */
   readonly tiers: Readonly<Record<string, number>>;
   /** Refusals by error code, the whole run. */
@@ -91,6 +96,8 @@ export async function simulate(options: SimulateOptions): Promise<Row> {
     let open = 0;
     let validRefused = 0;
     let waitedOnFetch = 0;
+    const firstUse = new Map<number, number>();
+    const firstAccept = new Map<number, number>();
 
     function settled(at: number, valid: boolean, refusal: string | undefined, tier: string | undefined): void {
       open--;
@@ -114,14 +121,32 @@ export async function simulate(options: SimulateOptions): Promise<Row> {
       const resolver = dc.isolates[arrival.isolate] as SimResolver;
       const decision: KeyDecision = { keyTier: undefined, kid: undefined };
       open++;
+      const watched = kid === scenario.watchedKid;
+      if (watched && !firstUse.has(arrival.dc)) firstUse.set(arrival.dc, at);
       resolver.getKeys({ alg: 'ES256', kid }, dc.io as never, decision as never).then(
-        () => settled(at, valid, undefined, decision.keyTier),
+        () => {
+          if (watched && !firstAccept.has(arrival.dc)) firstAccept.set(arrival.dc, scheduler.elapsed());
+          settled(at, valid, undefined, decision.keyTier);
+        },
         (error: unknown) => settled(at, valid, String((error as { code?: unknown }).code ?? error), undefined),
       );
       const next = at + traffic.gapMs();
       if (next < scenario.durationMs) scheduler.at(next, arrive);
     }
     scheduler.at(traffic.gapMs(), arrive);
+    for (const kickAt of scenario.kicks ?? []) {
+      scheduler.at(kickAt, () => {
+        const dc = dcs[0] as DataCentre;
+        open++;
+        const kick: KeyDecision = { keyTier: undefined, kid: undefined };
+        (dc.isolates[0] as SimResolver)
+          .getKeys({ alg: 'ES256', kid: 'made-up-kick' }, dc.io as never, kick as never)
+          .then(
+            () => settled(kickAt, false, undefined, undefined),
+            (error: unknown) => settled(kickAt, false, String((error as { code?: unknown }).code ?? error), undefined),
+          );
+      });
+    }
     // The cron: one invocation per schedule for the whole Worker, on an isolate of some data
     // centre (a different one each time, picked by a fixed stride so runs stay deterministic).
     let crons = 0;
@@ -159,6 +184,9 @@ export async function simulate(options: SimulateOptions): Promise<Row> {
       p99Ms: latency.percentile(0.99),
       p999Ms: latency.percentile(0.999),
       unsettled: open,
+      ...(scenario.watchedKid === undefined
+        ? {}
+        : { newKidWindowMs: windows(firstUse, firstAccept, scenario.durationMs) }),
       tiers: Object.fromEntries(tiers),
       refusals: Object.fromEntries(refusals),
       events: Object.fromEntries(events),
@@ -166,4 +194,17 @@ export async function simulate(options: SimulateOptions): Promise<Row> {
   } finally {
     restore();
   }
+}
+
+/** Each data centre's window from first use to first acceptance; one that never accepted counts to the run's end. */
+function windows(
+  firstUse: ReadonlyMap<number, number>,
+  firstAccept: ReadonlyMap<number, number>,
+  endMs: number,
+): NonNullable<Row['newKidWindowMs']> {
+  const sorted = [...firstUse]
+    .map(([dc, used]) => Math.round((firstAccept.get(dc) ?? endMs) - used))
+    .sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
+  return { p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1] ?? 0, dcs: sorted.length };
 }

@@ -17,6 +17,11 @@ const COLUMNS: readonly (readonly [string, (row: Row) => string])[] = [
   ['p50 ms', (row) => ms(row.p50Ms)],
   ['p99 ms', (row) => ms(row.p99Ms)],
   ['p99.9 ms', (row) => ms(row.p999Ms)],
+  [
+    'new-kid window p50/p99/max ms',
+    (row) =>
+      row.newKidWindowMs ? `${row.newKidWindowMs.p50}/${row.newKidWindowMs.p99}/${row.newKidWindowMs.max}` : '—',
+  ],
 ];
 
 /** A Markdown table, the text columns left-aligned and the numbers right-aligned. */
@@ -97,6 +102,16 @@ export function targets(rows: readonly Row[], size: Size): Target[] {
       [...of('rotation-at-once'), ...of('rotation-pre-published'), ...of('outage')],
       (row) => row.validRefused === 0,
       (row) => `${count(row.validRefused)} refused`,
+    ),
+    everyRow(
+      'Unannounced rotation inside a cooldown, with the coordinator: 0 valid tokens refused; the new kid accepted in every data centre within p99 ≤ 2 s, max ≤ 3 s of its first use there',
+      of('rotation-unannounced', true),
+      (row) =>
+        row.validRefused === 0 &&
+        (row.newKidWindowMs?.p99 ?? Infinity) <= 2_000 &&
+        (row.newKidWindowMs?.max ?? Infinity) <= 3_000,
+      (row) =>
+        `${count(row.validRefused)} refused, window p99 ${row.newKidWindowMs?.p99 ?? '—'} ms, max ${row.newKidWindowMs?.max ?? '—'} ms`,
     ),
     everyRow(
       'Steady state: p99 added latency from key lookup ≤ 1 ms (after warm-up)',
