@@ -19,7 +19,15 @@ export interface WorldCoordinatorOptions {
   readonly fetch: typeof fetch;
   /** Work that outlives its caller (the alarm's wake-up), as `waitUntil` would hold it. */
   readonly track: (work: Promise<unknown>) => void;
+  /** Durable Object storage latency, drawn evenly from this range for each read and write. */
+  readonly storageMs: readonly [number, number];
+  /** Throws for the first half of this window, never answers for the second. */
+  readonly outage?: { readonly from: number; readonly to: number } | undefined;
+  readonly random: () => number;
 }
+
+/** Calls each data centre made, by simulated time. */
+export type CoordinatorCalls = readonly (readonly number[])[];
 
 /** The round trip from `dc` to the coordinator's data centre, 0: evenly from near to far, whole milliseconds. */
 export function roundTripMs(dc: number, dcs: number, nearMs: number, farMs: number): number {
@@ -29,16 +37,24 @@ export function roundTripMs(dc: number, dcs: number, nearMs: number, farMs: numb
 export function createWorldCoordinator(
   scheduler: Scheduler,
   options: WorldCoordinatorOptions,
-): { at(dc: number): SimKeySetCoordinator } {
+): { at(dc: number): SimKeySetCoordinator; readonly calls: CoordinatorCalls } {
   const { clock } = scheduler;
+  const storageDelay = () => {
+    const [low, high] = options.storageMs;
+    return scheduler.sleep(Math.round(low + (high - low) * options.random()));
+  };
   let stored: unknown;
   let cancelAlarm: (() => void) | undefined;
   const deps: SimCoordinatorDeps = {
     clock,
     log: options.log,
     storage: {
-      get: async () => (stored === undefined ? undefined : structuredClone(stored)),
+      get: async () => {
+        await storageDelay();
+        return stored === undefined ? undefined : structuredClone(stored);
+      },
       put: async (state) => {
+        await storageDelay();
         stored = structuredClone(state);
       },
     },
@@ -51,10 +67,19 @@ export function createWorldCoordinator(
     fetch: options.fetch,
   };
   const coordinator = options.code.createCoordinator(deps as never);
+  const calls: number[][] = Array.from({ length: options.dcs }, () => []);
+  const { outage } = options;
   const wrappers = Array.from({ length: options.dcs }, (_, dc): SimKeySetCoordinator => {
     const half = roundTripMs(dc, options.dcs, options.nearMs, options.farMs) / 2;
     return {
       async keySet(request) {
+        const at = scheduler.elapsed();
+        (calls[dc] as number[]).push(at);
+        if (outage && at >= outage.from && at < outage.to) {
+          await scheduler.sleep(half);
+          if (at < (outage.from + outage.to) / 2) throw new Error('coordinator failed');
+          return new Promise<never>(() => {});
+        }
         await scheduler.sleep(half);
         const answer = await coordinator.keySet(structuredClone(request));
         await scheduler.sleep(half);
@@ -62,5 +87,5 @@ export function createWorldCoordinator(
       },
     };
   });
-  return { at: (dc) => wrappers[dc] as SimKeySetCoordinator };
+  return { at: (dc) => wrappers[dc] as SimKeySetCoordinator, calls };
 }

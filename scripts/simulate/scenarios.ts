@@ -13,8 +13,22 @@ export const SCENARIO_NAMES = [
   'random-kids',
   'outage',
   'rotation-unannounced',
+  'random-kid-flood',
+  'coordinator-outage',
+  'cold-start',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+
+/** Made-up kids per simulated second in the flood scenario at full size (300 × 20 isolates); smaller runs scale it down. */
+export const FLOOD_PER_SECOND = 10_000;
+
+/** The flood at this size: the full size's per isolate. */
+export function floodPerSecond(settings: Pick<SimSettings, 'dcs' | 'isolates'>): number {
+  return (FLOOD_PER_SECOND * settings.dcs * settings.isolates) / (300 * 20);
+}
+
+/** How long the coordinator fails in its outage scenario. */
+export const COORDINATOR_OUTAGE_SECONDS = 300;
 
 export const OLD_KID = 'sim-key-1';
 export const NEW_KID = 'sim-key-2';
@@ -30,6 +44,12 @@ export interface Scenario {
   readonly kicks?: readonly number[];
   /** A kid whose refusal window each data centre reports: first use there → first acceptance there. */
   readonly watchedKid?: string;
+  /** Requests per simulated second, over the settings' own. */
+  readonly ratePerSecond?: number;
+  /** The warm-up, over the settings' own (0: a cold start, every column counted). */
+  readonly warmupMs?: number;
+  /** The coordinator throws for the first half of this window and never answers for the second. */
+  readonly coordinatorOutage?: { readonly from: number; readonly to: number };
 }
 
 export function isScenarioName(name: string): name is ScenarioName {
@@ -98,6 +118,50 @@ export function buildScenario(name: ScenarioName, settings: SimSettings): Scenar
         watchedKid: NEW_KID,
       };
     }
+    case 'random-kid-flood': {
+      // 10,000 requests a second with made-up kids (at full size) on top of the usual traffic.
+      const flood = floodPerSecond(settings);
+      const rate = settings.ratePerSecond + flood;
+      return {
+        name,
+        // Two minutes after the warm-up: the flood's cost per minute shows, the run stays short.
+        durationMs: (settings.warmupSeconds + 120) * s,
+        plan: onlyOldKey,
+        ratePerSecond: rate,
+        randomKidShare: flood / rate,
+        kidOf: oldKid,
+      };
+    }
+    case 'coordinator-outage': {
+      // Five minutes of a coordinator that throws, then stalls; a key nobody announced in the middle.
+      const outage = { from: changeAt, to: changeAt + COORDINATOR_OUTAGE_SECONDS * s };
+      const publishAt = changeAt + (COORDINATOR_OUTAGE_SECONDS / 5) * s;
+      return {
+        name,
+        durationMs: outage.to + tail,
+        plan: {
+          publications: [
+            { at: 0, kids: [OLD_KID] },
+            { at: publishAt, kids: [OLD_KID, NEW_KID] },
+          ],
+          outages: [],
+        },
+        randomKidShare: 0,
+        kidOf: (_token, at) => (at >= publishAt ? NEW_KID : OLD_KID),
+        watchedKid: NEW_KID,
+        coordinatorOutage: outage,
+      };
+    }
+    case 'cold-start':
+      // A first deploy: nothing anywhere, every column counted from the first request.
+      return {
+        name,
+        durationMs: 4 * settings.cooldownSeconds * s,
+        plan: onlyOldKey,
+        randomKidShare: 0,
+        kidOf: oldKid,
+        warmupMs: 0,
+      };
     case 'outage':
       return {
         name,

@@ -16,6 +16,9 @@ export interface Latencies {
   /** …and from the farthest one; the others lie evenly between. */
   readonly coordinatorFarMs: number;
   readonly issuerMs: number;
+  /** The coordinator's Durable Object storage, per read or write, drawn evenly from this range. */
+  readonly coordinatorStorageMinMs: number;
+  readonly coordinatorStorageMaxMs: number;
 }
 
 /** When things happen in the rotation and outage scenarios, and how long each runs. */
@@ -63,6 +66,8 @@ export const LATENCIES: Latencies = {
   coordinatorNearMs: 20,
   coordinatorFarMs: 150,
   issuerMs: 150,
+  coordinatorStorageMinMs: 1,
+  coordinatorStorageMaxMs: 20,
 };
 
 /**

@@ -27,6 +27,10 @@ export interface Row {
   readonly issuerFetches: number;
   /** The most issuer fetches within any one cooldown (any 30 s by default), after the warm-up. */
   readonly issuerFetchesPerCooldown: number;
+  /** The most issuer fetches within any one minute, after the warm-up. */
+  readonly issuerFetchesPerMinute: number;
+  /** The most coordinator calls one data centre made within any one second, after the warm-up. */
+  readonly coordinatorCallsPerDcSecond: number;
   /** The most KV writes of one key within any one second, after the warm-up. */
   readonly kvWritesPerKeySecond: number;
   readonly kvWrites: number;
@@ -87,9 +91,9 @@ export async function simulate(options: SimulateOptions): Promise<Row> {
       );
     };
 
-    const { issuer, kv, dcs } = buildWorld(scheduler, { ...options, log, track });
+    const { issuer, kv, dcs, coordinatorCalls } = buildWorld(scheduler, { ...options, log, track });
 
-    const warmupMs = settings.warmupSeconds * 1000;
+    const warmupMs = scenario.warmupMs ?? settings.warmupSeconds * 1000;
     const latency = createLatencyRecorder();
     const tiers = new Map<string, number>();
     const refusals = new Map<string, number>();
@@ -111,7 +115,14 @@ export async function simulate(options: SimulateOptions): Promise<Row> {
       if (tier === 'coordinator' || tier === 'issuer') waitedOnFetch++;
     }
 
-    const traffic = createTraffic({ ...settings, randomKidShare: scenario.randomKidShare }, settings.seed);
+    const traffic = createTraffic(
+      {
+        ...settings,
+        ratePerSecond: scenario.ratePerSecond ?? settings.ratePerSecond,
+        randomKidShare: scenario.randomKidShare,
+      },
+      settings.seed,
+    );
     function arrive(): void {
       const at = scheduler.elapsed();
       const arrival = traffic.next();
@@ -175,6 +186,8 @@ export async function simulate(options: SimulateOptions): Promise<Row> {
       requests: latency.count,
       issuerFetches: fetches.length,
       issuerFetchesPerCooldown: maxWithinWindow(fetches, settings.cooldownSeconds * 1000),
+      issuerFetchesPerMinute: maxWithinWindow(fetches, 60_000),
+      coordinatorCallsPerDcSecond: Math.max(0, ...coordinatorCalls.map((calls) => maxWithinWindow(after(calls), 1000))),
       kvWritesPerKeySecond: Math.max(0, ...kvWrites.map((times) => maxWithinWindow(times, 1000))),
       kvWrites: kvWrites.reduce((sum, times) => sum + times.length, 0),
       keySetChanges: scenario.plan.publications.filter((publication) => publication.at >= warmupMs).length,

@@ -1,4 +1,5 @@
 /** The printed result: one table of every row, then each target of the issue, met or not, from the rows. */
+import { FLOOD_PER_SECOND } from './scenarios.ts';
 import type { Row } from './simulate.ts';
 
 const count = (value: number) => value.toLocaleString('en-US');
@@ -10,6 +11,8 @@ const COLUMNS: readonly (readonly [string, (row: Row) => string])[] = [
   ['requests', (row) => count(row.requests)],
   ['issuer fetches', (row) => count(row.issuerFetches)],
   ['max per cooldown', (row) => count(row.issuerFetchesPerCooldown)],
+  ['max per minute', (row) => count(row.issuerFetchesPerMinute)],
+  ['coordinator calls max/DC/s', (row) => (row.coordinator ? count(row.coordinatorCallsPerDcSecond) : '—')],
   ['KV writes max/key/s', (row) => count(row.kvWritesPerKeySecond)],
   ['KV writes', (row) => count(row.kvWrites)],
   ['valid refused', (row) => count(row.validRefused)],
@@ -112,6 +115,18 @@ export function targets(rows: readonly Row[], size: Size): Target[] {
         (row.newKidWindowMs?.max ?? Infinity) <= 3_000,
       (row) =>
         `${count(row.validRefused)} refused, window p99 ${row.newKidWindowMs?.p99 ?? '—'} ms, max ${row.newKidWindowMs?.max ?? '—'} ms`,
+    ),
+    everyRow(
+      `A flood of ${count(FLOOD_PER_SECOND)} made-up kids a second, with the coordinator: ≤ 60 issuer fetches per minute, coordinator calls ≤ 1 per second per data centre`,
+      of('random-kid-flood', true),
+      (row) => row.issuerFetchesPerMinute <= 60 && row.coordinatorCallsPerDcSecond <= 1,
+      (row) => `${count(row.issuerFetchesPerMinute)} per minute, ${count(row.coordinatorCallsPerDcSecond)} calls/DC/s`,
+    ),
+    everyRow(
+      'A coordinator that throws, then stalls, for 5 minutes while a new key appears: 0 valid tokens refused (isolates fall back, bounded by the lease)',
+      of('coordinator-outage', true),
+      (row) => row.validRefused === 0,
+      (row) => `${count(row.validRefused)} refused, window max ${row.newKidWindowMs?.max ?? '—'} ms`,
     ),
     everyRow(
       'Steady state: p99 added latency from key lookup ≤ 1 ms (after warm-up)',

@@ -6,11 +6,12 @@ import type { JWK } from 'jose';
 import type { Logger } from '../../src/observe/log.ts';
 import type { Scheduler } from './clock.ts';
 import type { CodeUnderTest, SimIo, SimResolver } from './code-under-test.ts';
-import { createWorldCoordinator } from './coordinator.ts';
+import { type CoordinatorCalls, createWorldCoordinator } from './coordinator.ts';
 import { createSimIssuer, type SimIssuer } from './issuer.ts';
 import type { Scenario } from './scenarios.ts';
 import type { SimSettings } from './settings.ts';
 import { createSimCache, createSimKv, type SimKv } from './tiers.ts';
+import { seededRandom } from './traffic.ts';
 
 export const SIM_ISSUER = 'https://issuer.sim.example/';
 export const SIM_JWKS_URI = 'https://issuer.sim.example/jwks';
@@ -25,6 +26,8 @@ export interface World {
   readonly issuer: SimIssuer;
   readonly kv: SimKv;
   readonly dcs: readonly DataCentre[];
+  /** Calls to the coordinator by data centre (none without one). */
+  readonly coordinatorCalls: CoordinatorCalls;
 }
 
 export interface WorldOptions {
@@ -71,6 +74,9 @@ export function buildWorld(scheduler: Scheduler, options: WorldOptions): World {
       log,
       fetch,
       track,
+      storageMs: [latencies.coordinatorStorageMinMs, latencies.coordinatorStorageMaxMs],
+      outage: options.scenario.coordinatorOutage,
+      random: seededRandom(settings.seed + 3),
     });
   const dcs = Array.from(
     { length: settings.dcs },
@@ -95,5 +101,5 @@ export function buildWorld(scheduler: Scheduler, options: WorldOptions): World {
       ),
     }),
   );
-  return { issuer, kv, dcs };
+  return { issuer, kv, dcs, coordinatorCalls: coordinator?.calls ?? [] };
 }

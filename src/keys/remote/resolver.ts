@@ -154,11 +154,14 @@ export function createJwksResolver(options: JwksResolverOptions): JwksResolver {
    * valid new key.
    */
   async function refreshedFor(io: ResolverIo, set: LoadedSet, header: JWSHeaderParameters): Promise<LoadedSet> {
-    if (flight.running) return flight.wait(() => memory.loaded).catch(() => set);
+    // A refresh already running is waited on for the missing kid's bound at most: a flood of made-up
+    // kids must not hold requests for as long as a stuck refresh may take.
+    const waitOnFlight = () => flight.wait(() => memory.loaded, UNKNOWN_KID_WAIT_MAX_MS).catch(() => set);
+    if (flight.running) return waitOnFlight();
     const wait = untilUpstreamForKid(io);
     if (wait > 0 && wait <= UNKNOWN_KID_WAIT_MAX_MS) {
       await sleep(clock, wait);
-      if (flight.running) return flight.wait(() => memory.loaded).catch(() => set);
+      if (flight.running) return waitOnFlight();
     }
     const mayFetch = untilUpstreamForKid(io) === 0;
     if (!mayFetch && !colo.mayRead) throw new VerifierError('unknown_kid');

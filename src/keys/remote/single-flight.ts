@@ -6,8 +6,11 @@ export interface SingleFlight<T> {
   readonly running: boolean;
   /** Starts `start` unless a load is running, in which case the caller waits on that one instead. */
   run(start: () => Promise<T>): Promise<T>;
-  /** Waits on the running load, or resolves to `fallback()` after the bound (rejects when it has nothing). */
-  wait(fallback: () => T | undefined): Promise<T>;
+  /**
+   * Waits on the running load, or resolves to `fallback()` after the bound, or after `atMostMs`
+   * when that is shorter (rejects when it has nothing). Only the full bound forgets a stuck load.
+   */
+  wait(fallback: () => T | undefined, atMostMs?: number): Promise<T>;
 }
 
 /**
@@ -19,11 +22,11 @@ export interface SingleFlight<T> {
 export function createSingleFlight<T>(clock: Clock, waitMs: number, fallback: () => T | undefined): SingleFlight<T> {
   let inflight: Promise<T> | undefined;
 
-  function wait(load: Promise<T>, orElse: () => T | undefined): Promise<T> {
+  function wait(load: Promise<T>, orElse: () => T | undefined, atMostMs = waitMs): Promise<T> {
     let cancel: (() => void) | undefined;
     const bound = new Promise<T>((resolve, reject) => {
-      cancel = clock.after(waitMs, () => {
-        if (inflight === load) inflight = undefined;
+      cancel = clock.after(Math.min(atMostMs, waitMs), () => {
+        if (inflight === load && atMostMs >= waitMs) inflight = undefined;
         const value = orElse();
         if (value !== undefined) resolve(value);
         else reject(new VerifierError('jwks_unavailable'));
@@ -44,8 +47,8 @@ export function createSingleFlight<T>(clock: Clock, waitMs: number, fallback: ()
       inflight = load;
       return load;
     },
-    wait(orElse) {
-      return inflight ? wait(inflight, orElse) : Promise.reject(new VerifierError('jwks_unavailable'));
+    wait(orElse, atMostMs) {
+      return inflight ? wait(inflight, orElse, atMostMs) : Promise.reject(new VerifierError('jwks_unavailable'));
     },
   };
 }

@@ -63,10 +63,15 @@ export function createUpstreamRefresh(deps: UpstreamRefreshDeps): UpstreamRefres
     io: ResolverIo,
     lease: ColoLease,
     satisfied: Satisfied,
+    /** For a missing kid: how long to wait on siblings at most, then give up rather than queue behind them. */
+    patienceMs: number,
   ): Promise<LoadedSet | undefined> {
     const cache = sharedTiers(io, tierLog, clock).cache;
+    const giveUpAt = clock.now() + patienceMs;
     for (let held = await lease.held(key); held; held = await lease.held(key)) {
       if (held.failed) throw new KeySourceError('issuer failing (another isolate of this data centre)');
+      // Siblings taking the lease one after another (a flood of made-up kids) must not hold a request.
+      if (clock.now() >= giveUpAt) throw new KeySourceError('another isolate of this data centre is fetching');
       await new Promise<void>((resolve) => clock.after(COLO_LEASE_POLL_MS, resolve));
       const record = await cache?.get(key);
       const current = memory.loaded;
@@ -93,7 +98,8 @@ export function createUpstreamRefresh(deps: UpstreamRefreshDeps): UpstreamRefres
       // With the coordinator too: the lease keeps a data centre's calls to it near one a second.
       const lease = io.cache ? createColoLease(io.cache, clock, tierLog, TIER_READ_TIMEOUT_MS) : undefined;
       if (lease) {
-        const fetchedNearby = await waitForColoFetch(io, lease, satisfied);
+        const patienceMs = kid === undefined ? Number.POSITIVE_INFINITY : COLO_FETCH_LEASE_MS;
+        const fetchedNearby = await waitForColoFetch(io, lease, satisfied, patienceMs);
         if (fetchedNearby) return fetchedNearby;
         // Stored before the fetch starts: a sibling that looks a moment later waits for us.
         await lease.take(key, COLO_FETCH_LEASE_MS);
