@@ -66,6 +66,18 @@ export function buildScenario(name: ScenarioName, settings: SimSettings): Scenar
   const steadyMs = (settings.warmupSeconds + timeline.steadySeconds) * s;
   const onlyOldKey: IssuerPlan = { publications: [{ at: 0, kids: [OLD_KID] }], outages: [] };
   const oldKid = () => OLD_KID;
+  /** A key nobody announced, published at `publishAt`; every token uses it from then on. */
+  const unannouncedKeyAt = (publishAt: number) => ({
+    plan: {
+      publications: [
+        { at: 0, kids: [OLD_KID] },
+        { at: publishAt, kids: [OLD_KID, NEW_KID] },
+      ],
+      outages: [],
+    },
+    kidOf: (_token: number, at: number) => (at >= publishAt ? NEW_KID : OLD_KID),
+    watchedKid: NEW_KID,
+  });
 
   /** The new key published at `changeAt` next to the old one, and signing tokens from `useAt`. */
   function rotation(useAt: number): Pick<Scenario, 'durationMs' | 'plan' | 'kidOf'> {
@@ -105,17 +117,9 @@ export function buildScenario(name: ScenarioName, settings: SimSettings): Scenar
       return {
         name,
         durationMs: publishAt + tail,
-        plan: {
-          publications: [
-            { at: 0, kids: [OLD_KID] },
-            { at: publishAt, kids: [OLD_KID, NEW_KID] },
-          ],
-          outages: [],
-        },
+        ...unannouncedKeyAt(publishAt),
         randomKidShare: 0,
-        kidOf: (_token, at) => (at >= publishAt ? NEW_KID : OLD_KID),
         kicks: [changeAt],
-        watchedKid: NEW_KID,
       };
     }
     case 'random-kid-flood': {
@@ -139,16 +143,8 @@ export function buildScenario(name: ScenarioName, settings: SimSettings): Scenar
       return {
         name,
         durationMs: outage.to + tail,
-        plan: {
-          publications: [
-            { at: 0, kids: [OLD_KID] },
-            { at: publishAt, kids: [OLD_KID, NEW_KID] },
-          ],
-          outages: [],
-        },
+        ...unannouncedKeyAt(publishAt),
         randomKidShare: 0,
-        kidOf: (_token, at) => (at >= publishAt ? NEW_KID : OLD_KID),
-        watchedKid: NEW_KID,
         coordinatorOutage: outage,
       };
     }
