@@ -272,6 +272,33 @@ describe('coordinator decisions', () => {
     expect(kvWrites).toHaveLength(1);
   });
 
+  it('never remembers a kid over 256 characters as absent (its memory is bounded), so asked again it waits for the interval like a new kid', async () => {
+    const { issuer, clock, coordinator, request } = await setUp();
+    const first = await coordinator.keySet(request());
+    const fetchedAt = 'record' in first ? first.record.fetchedAt : Number.NaN;
+    const remembered = 'k'.repeat(256);
+    clock.advance(5_000);
+    await coordinator.keySet(request(fetchedAt, remembered));
+    clock.advance(100);
+    await coordinator.keySet(request(fetchedAt, remembered));
+    expect(await fetches(issuer)).toBe(2);
+
+    const tooLong = 'k'.repeat(257);
+    clock.advance(COORDINATOR_MIN_REFETCH_MS);
+    await coordinator.keySet(request(fetchedAt, tooLong));
+    expect(await fetches(issuer)).toBe(3);
+    clock.advance(100);
+    let answered = false;
+    const again = coordinator.keySet(request(fetchedAt, tooLong)).then(() => {
+      answered = true;
+    });
+    await settle();
+    expect(answered).toBe(false);
+    clock.advance(COORDINATOR_MIN_REFETCH_MS);
+    await again;
+    expect(await fetches(issuer)).toBe(4);
+  });
+
   it('a flood of 100 made-up kids within a second costs one issuer fetch', async () => {
     const { issuer, clock, coordinator, request } = await setUp();
     const first = await coordinator.keySet(request());

@@ -235,5 +235,13 @@ describe('JWKS refresh', () => {
     expect(Date.now() - started).toBeLessThan(SHARED_REFRESH_WAIT_MS);
     // The known key keeps working while the hung refetch is abandoned.
     expect((await call(await issuer.mint({ at: Math.floor(now / 1000) }))).status).toBe(200);
+    // Only short waits ever joined the hung refetch; once it is older than the shared bound it
+    // no longer counts as running, so a key published meanwhile is fetched and accepted.
+    hang = false;
+    const rotated = await makeKey('RS256');
+    issuer.keys = [rotated, ...issuer.keys];
+    await issuer.publish();
+    now += Math.max(SHARED_REFRESH_WAIT_MS, 31_000);
+    expect((await call(await issuer.mint({ key: rotated, at: Math.floor(now / 1000) }))).status).toBe(200);
   }, 20_000);
 });

@@ -113,7 +113,7 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
   }
 
   function noteAskedKid(kid: string | undefined): void {
-    if (kid === undefined || absentKids.has(kid)) return;
+    if (kid === undefined || kid.length > ABSENT_KID_MAX_LENGTH || absentKids.has(kid)) return;
     // Bounded: a flood of made-up kids forgets the oldest, which only costs them a wait.
     if (absentKids.size >= ABSENT_KIDS_MAX) absentKids.delete(absentKids.keys().next().value as string);
     absentKids.set(kid, clock.now());
@@ -173,5 +173,11 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
 /** Bounds the coordinator's own storage writes for bookkeeping. */
 const ASKED_AT_WRITE_INTERVAL_MS = 60_000;
 
-/** Kids remembered as absent (a few dozen bytes each). */
+/** Kids remembered as absent; with ABSENT_KID_MAX_LENGTH, at most a few MB of the object's memory. */
 const ABSENT_KIDS_MAX = 10_000;
+
+/**
+ * A kid comes from an unverified header: a longer one is never remembered (it only loses the
+ * at-once answer and waits like any kid; fetches stay bounded by the interval).
+ */
+const ABSENT_KID_MAX_LENGTH = 256;

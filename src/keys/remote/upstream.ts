@@ -1,4 +1,4 @@
-import { COORDINATOR_TIMEOUT_MS } from '../../constants.ts';
+import { COORDINATOR_MIN_REFETCH_MS, COORDINATOR_TIMEOUT_MS } from '../../constants.ts';
 import type { KeySetRequest } from '../../coordinator/protocol.ts';
 import type { Logger } from '../../observe/log.ts';
 import type { Clock } from '../../shared/clock.ts';
@@ -27,8 +27,9 @@ export interface UpstreamSet {
 /**
  * Past the shared tiers: the coordinator when one is bound (one fetch per cooldown for the
  * whole network), else the issuer. A coordinator that fails or does not answer within
- * `COORDINATOR_TIMEOUT_MS` is skipped for the issuer, as if none were bound; one that answers
- * "the issuer failed" is believed, so an outage is not multiplied by every isolate.
+ * `COORDINATOR_TIMEOUT_MS` (plus `COORDINATOR_MIN_REFETCH_MS` for a kid) is skipped for the
+ * issuer, as if none were bound; one that answers "the issuer failed" is believed, so an outage
+ * is not multiplied by every isolate.
  */
 export async function fetchUpstream(
   io: ResolverIo,
@@ -47,9 +48,12 @@ export async function fetchUpstream(
       heldFetchedAt: held?.fetchedAt ?? 0,
       kid,
     };
+    // For a kid the coordinator may first wait out its refetch interval, then fetch: that wait is
+    // not the object being slow, so it is not taken out of the issuer's share of the bound.
+    const bound = kid === undefined ? COORDINATOR_TIMEOUT_MS : COORDINATOR_TIMEOUT_MS + COORDINATOR_MIN_REFETCH_MS;
     let answer: Awaited<ReturnType<typeof io.coordinator.keySet>> | undefined;
     try {
-      answer = await within(io.coordinator.keySet(request), COORDINATOR_TIMEOUT_MS, deps.clock);
+      answer = await within(io.coordinator.keySet(request), bound, deps.clock);
     } catch (error) {
       deps.tierLog('jwks_coordinator_unavailable', {
         tier: 'coordinator',
