@@ -41,7 +41,8 @@ export function createIssuerRuntime(issuer: IssuerConfig, { now, clock, log, fet
     config: issuer,
     tokenCache: createVerifiedTokenCache(VERIFIED_TOKEN_CACHE_MAX_ENTRIES),
     keys: keySourceOf(issuer, { now, clock, log, fetch }),
-    introspector: issuer.introspection === undefined ? undefined : createIntrospector(issuer, { now, log, fetch }),
+    introspector:
+      issuer.introspection === undefined ? undefined : createIntrospector(issuer, { now, clock, log, fetch }),
     decryptionKeys(secretText) {
       if (secretName === undefined || parseKeys === undefined) throw new VerifierError('encrypted_token_not_accepted');
       if (secretText === undefined) {

@@ -3,7 +3,7 @@ import { VerifierError } from '../errors.ts';
 import { keyIssuerAllows, matchIssuer } from '../issuers/issuer-pattern.ts';
 import type { IssuerRuntime } from '../issuers/issuer-runtime.ts';
 import { selectIssuer } from '../issuers/select-issuer.ts';
-import { checkAnswer } from '../keys/introspection/check-answer.ts';
+import { checkAnswer, isActive } from '../keys/introspection/check-answer.ts';
 import type { IntrospectionIo } from '../keys/introspection/introspector.ts';
 import { keyIssuerOf } from '../keys/key-issuer.ts';
 import type { ResolverIo } from '../keys/remote/shared-tiers.ts';
@@ -53,7 +53,7 @@ export function createTokenVerifier(now: () => number): TokenVerifier {
     const { introspector, config } = verified.issuer;
     if (verified.source === 'jws' && introspector && config.introspection?.tokens === 'all') {
       const answer = await introspector.introspect(token, io, decision);
-      if (answer.members.active !== true) throw new VerifierError('token_inactive');
+      if (!isActive(answer.members)) throw new VerifierError('token_inactive');
     }
     return verified;
   };

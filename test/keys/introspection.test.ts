@@ -29,6 +29,7 @@ function introspecting(
   introspection: Record<string, unknown> = {},
   route: Record<string, unknown> = {},
   secrets: Record<string, string> = { [SECRET_NAME]: DEV_INTROSPECTION_CLIENT.secret },
+  issuerPolicy: Record<string, unknown> = {},
 ): Env {
   return policyVars(
     {
@@ -40,6 +41,7 @@ function introspecting(
             client_secret: SECRET_NAME,
             ...introspection,
           },
+          ...issuerPolicy,
         }),
       },
       routes: [{ path: '/*', access: 'required', ...route }],
@@ -108,6 +110,8 @@ describe('opaque tokens (RFC 7662 introspection)', () => {
       ['revoked', '401 token_inactive'],
       [{ exp: now() - 120 }, '401 token_expired'],
       [{ nbf: now() + 600 }, '401 token_not_yet_valid'],
+      [{ iat: now() + 600 }, '401 token_not_yet_valid'],
+      [{ iat: 'yesterday' }, '401 invalid_claims'],
       [{ aud: 'https://other.example' }, '401 wrong_audience'],
       [{ iss: 'https://elsewhere.example/' }, '401 wrong_issuer'],
       [{ token_type: 'refresh_token' }, '401 wrong_token_type'],
@@ -124,6 +128,35 @@ describe('opaque tokens (RFC 7662 introspection)', () => {
         expect(response.headers.get('www-authenticate')).toContain('error="invalid_token"');
     }
     expect(await origin.hits()).toBe(0);
+  });
+
+  it("holds an answer to the issuer's required claims and tenant rules, as a JWT", async () => {
+    const issuer = await TestIssuer.create();
+    const origin = new TestOrigin();
+    const required = introspecting(issuer, origin, { cache_seconds: 0 }, {}, undefined, {
+      required_claims: ['org_id'],
+    });
+    const template = `${issuer.url}/{tenantid}/v2.0`;
+    const tenanted = introspecting(issuer, origin, { cache_seconds: 0 }, {}, undefined, {
+      issuer: template,
+      tenants: ['t1'],
+    });
+    const cases: [Env, Record<string, unknown>, string][] = [
+      [required, {}, '401 invalid_claims'],
+      [required, { org_id: 'acme' }, 'ok'],
+      [tenanted, { iss: template.replace('{tenantid}', 't1'), tid: 't1' }, 'ok'],
+      [tenanted, { iss: template.replace('{tenantid}', 't1'), tid: 't2' }, '401 wrong_issuer'],
+      [tenanted, { iss: template.replace('{tenantid}', 't2'), tid: 't2' }, '401 wrong_issuer'],
+      // Without `iss` the tenant is unknown: a template cannot accept it.
+      [tenanted, { iss: undefined, tid: 't1' }, '401 wrong_issuer'],
+    ];
+    for (const [vars, change, expected] of cases) {
+      const token = opaque();
+      await issuer.introspectable(token, members(issuer, change));
+      const result = await outcome(await callWorker(bearer(token), vars));
+      expect({ change, result }).toEqual({ change, result: expected });
+    }
+    expect(await origin.hits()).toBe(2);
   });
 
   it('reuses an answer from memory and, in a second isolate, from the data centre Cache API, counting calls', async () => {
@@ -153,6 +186,30 @@ describe('opaque tokens (RFC 7662 introspection)', () => {
     // Revoked at the server: still active here until the answer's reuse ends (the documented trade-off).
     await issuer.revoke(token);
     expect(await call(first)).toBe(200);
+  });
+
+  it('a copy read late from the data centre cache is reused only until the first reader would stop, never for a fresh cache_seconds', async () => {
+    const issuer = await TestIssuer.create();
+    const token = opaque();
+    await issuer.introspectable(token, members(issuer));
+    const vars = introspecting(issuer, new TestOrigin(), { cache_seconds: 10 });
+    let clock = Date.now();
+    const isolate = () => createApp(parseConfig(vars), { now: () => clock, log: () => {} });
+    const call = async (app: ReturnType<typeof isolate>) => {
+      const ctx = createExecutionContext();
+      const response = await app.app.fetch(bearer(token), vars, ctx);
+      await waitOnExecutionContext(ctx);
+      return response.status;
+    };
+    expect(await call(isolate())).toBe(200);
+    clock += 8_000;
+    const late = isolate();
+    expect(await call(late)).toBe(200);
+    expect(await calls(issuer)).toBe(1);
+    // 11 s after the call: past its 10 s, though only 3 s after the late isolate read the copy.
+    clock += 3_000;
+    expect(await call(late)).toBe(200);
+    expect(await calls(issuer)).toBe(2);
   });
 
   it('keeps an inactive answer briefly: a made-up token costs one call, then none', async () => {

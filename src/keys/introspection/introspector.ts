@@ -9,7 +9,7 @@ import { ConfigError, VerifierError } from '../../errors.ts';
 import type { Decision } from '../../observe/decision.ts';
 import type { Logger } from '../../observe/log.ts';
 import { bytesToBase64url } from '../../shared/base64url.ts';
-import { systemClock, within } from '../../shared/clock.ts';
+import { type Clock, systemClock, within } from '../../shared/clock.ts';
 import { sha256 } from '../../shared/digest.ts';
 import { discoverEndpoint } from '../remote/discovery.ts';
 import { oncePerCause } from '../remote/tier-store.ts';
@@ -37,6 +37,8 @@ export interface IntrospectorDeps {
   readonly now: () => number;
   readonly log: Logger;
   readonly fetch: typeof fetch | undefined;
+  /** Timers for the cache read's bound (default: the runtime's, with `now`). */
+  readonly clock?: Clock;
 }
 
 interface Remembered {
@@ -48,6 +50,12 @@ interface Remembered {
 const CACHE_ORIGIN = 'https://introspection.edge-verifier.invalid';
 
 /**
+ * The epoch millisecond a data centre copy stops being reusable: an isolate that reads it late
+ * keeps it only until then, so no copy outlives the policy's bound (`max-age` alone would restart it).
+ */
+const UNTIL_HEADER = 'x-reuse-until';
+
+/**
  * One issuer's introspection, built once per isolate. Answers are keyed by SHA-256 of the issuer
  * id and the token, never the token itself (not in a cache key, not in KV, not in a log): an active
  * one is reused for min(`cache_seconds`, `exp` − now), an inactive one for
@@ -55,12 +63,14 @@ const CACHE_ORIGIN = 'https://introspection.edge-verifier.invalid';
  * endpoint's own `Cache-Control` (oidc-provider sends `no-store`) does not govern this: the policy
  * does.
  */
-export function createIntrospector(issuer: IssuerConfig, { now, log, fetch: doFetch }: IntrospectorDeps): Introspector {
-  const clock = systemClock(now);
+export function createIntrospector(issuer: IssuerConfig, deps: IntrospectorDeps): Introspector {
+  const { now, log, fetch: doFetch } = deps;
+  const clock = deps.clock ?? systemClock(now);
   const config = issuer.introspection;
   if (config === undefined) throw new TypeError(`issuer ${issuer.id} does not introspect`);
   const memory = new Map<string, Remembered>();
   const inFlight = new Map<string, Promise<IntrospectionAnswer>>();
+  let calling = 0;
   const loud = oncePerCause(log, now, issuer.jwksRefreshCooldownSeconds * 1000);
   let endpoint: Promise<string> | undefined;
 
@@ -73,30 +83,42 @@ export function createIntrospector(issuer: IssuerConfig, { now, log, fetch: doFe
     return endpoint;
   }
 
+  /** This isolate's copy, bounded in entries; one already past its time is not kept. */
+  function keep(key: string, answer: IntrospectionAnswer, untilMs: number): void {
+    if (untilMs <= now()) return;
+    if (memory.size >= INTROSPECTION_CACHE_MAX_ENTRIES) memory.delete(memory.keys().next().value as string);
+    memory.set(key, { answer, untilMs });
+  }
+
   function remember(key: string, answer: IntrospectionAnswer, io: IntrospectionIo): void {
     const seconds = keepSeconds(answer, config?.cacheSeconds ?? 0, now());
     if (seconds <= 0) return;
-    if (memory.size >= INTROSPECTION_CACHE_MAX_ENTRIES) memory.delete(memory.keys().next().value as string);
-    memory.set(key, { answer, untilMs: now() + seconds * 1000 });
+    const untilMs = now() + seconds * 1000;
+    keep(key, answer, untilMs);
     const cache = io.cache;
     if (cache) {
       const stored = new Response(answer.body, {
-        headers: { 'content-type': 'application/json', 'cache-control': `max-age=${seconds}` },
+        headers: {
+          'content-type': 'application/json',
+          'cache-control': `max-age=${seconds}`,
+          [UNTIL_HEADER]: String(untilMs),
+        },
       });
       io.waitUntil(cache.put(cacheUrl(key), stored).catch(() => {}));
     }
   }
 
-  async function fromColo(key: string, io: IntrospectionIo): Promise<IntrospectionAnswer | undefined> {
+  async function fromColo(key: string, io: IntrospectionIo): Promise<Remembered | undefined> {
     const cache = io.cache;
     if (!cache) return undefined;
     try {
       // A data centre cache that does not answer is a miss, not a stuck request.
       const hit = await within(cache.match(cacheUrl(key)), TIER_READ_TIMEOUT_MS, clock);
-      if (!hit) return undefined;
+      const untilMs = Number(hit?.headers.get(UNTIL_HEADER));
+      if (!hit || !(untilMs > now())) return undefined;
       const body = await hit.text();
       const members = JSON.parse(body) as Record<string, unknown>;
-      return { body, members };
+      return { answer: { body, members }, untilMs };
     } catch {
       return undefined;
     }
@@ -111,17 +133,18 @@ export function createIntrospector(issuer: IssuerConfig, { now, log, fetch: doFe
     const colo = await fromColo(key, io);
     if (colo) {
       decision.keyTier = 'introspection_cache';
-      memory.set(key, { answer: colo, untilMs: now() + keepSeconds(colo, config?.cacheSeconds ?? 0, now()) * 1000 });
-      return colo;
+      keep(key, colo.answer, colo.untilMs);
+      return colo.answer;
     }
     // Random opaque tokens must not queue up calls: beyond the bound, refuse at once.
-    if (inFlight.size >= INTROSPECTION_MAX_IN_FLIGHT) throw new VerifierError('introspection_unavailable');
+    if (calling >= INTROSPECTION_MAX_IN_FLIGHT) throw new VerifierError('introspection_unavailable');
     decision.keyTier = 'introspection';
     const secretName = config?.clientSecret as string;
     const secret = io.secret?.(secretName);
     if (secret === undefined) {
       throw new ConfigError(secretName, 'is not set: the Worker secret named by introspection.client_secret');
     }
+    calling++;
     try {
       const answer = await callIntrospection(
         await endpointOf(),
@@ -133,6 +156,8 @@ export function createIntrospector(issuer: IssuerConfig, { now, log, fetch: doFe
       return answer;
     } catch (error) {
       throw refusalFor(error, key, io);
+    } finally {
+      calling--;
     }
   }
 
