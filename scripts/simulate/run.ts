@@ -1,8 +1,8 @@
 /**
  * `npm run simulate [-- --dcs N --isolates M --rate R --scenario NAME --coordinator on|off|both
  * --kv-delay S --seed N --ramp S --warmup S --resolver PATH --events]`: 300 data centres × 20
- * isolates, each running the real key resolver on one simulated clock, through the five scenarios
- * of the issue, without and with the coordinator. Prints one table, the targets met or not, the
+ * isolates, each running the real key resolver on one simulated clock, through every scenario of
+ * `scenarios.ts`, without and with the coordinator. Prints one table, the targets met or not, the
  * wall time and the peak RSS. Progress goes to stderr. The same seed prints the same table.
  */
 import { resolve } from 'node:path';
