@@ -3,13 +3,13 @@ import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEV_INTROSPECTION_CLIENT } from '../../scripts/dev-introspection-client.ts';
 import { parseConfig } from '../../src/config.ts';
-import { INTROSPECTION_MAX_IN_FLIGHT } from '../../src/constants.ts';
+import { INTROSPECTION_MAX_IN_FLIGHT, INTROSPECTION_UNAVAILABLE_RETRY_AFTER_SECONDS } from '../../src/constants.ts';
 import type { Env } from '../../src/env.ts';
 import { createApp } from '../../src/worker/app.ts';
 import { AUDIENCE, TestIssuer } from '../helpers/issuer.ts';
 import { type Echo, TestOrigin } from '../helpers/origin.ts';
 import { policyIssuer, policyVars } from '../helpers/policy.ts';
-import { bearer, callWorker, WORKER_URL } from '../helpers/worker.ts';
+import { bearer, callWorker, envWith, WORKER_URL } from '../helpers/worker.ts';
 
 const SECRET_NAME = 'INTROSPECTION_SECRET';
 
@@ -50,6 +50,19 @@ function introspecting(
     },
     secrets,
   );
+}
+
+/** The flat variables of one issuer whose introspection endpoint is found in its metadata. */
+function flatIntrospecting(issuer: TestIssuer, origin: TestOrigin): Env {
+  return {
+    ISSUER: issuer.url,
+    AUDIENCE,
+    JWKS_URI: issuer.jwksUri,
+    ORIGIN: origin.url,
+    INTROSPECTION_CLIENT_ID: DEV_INTROSPECTION_CLIENT.id,
+    INTROSPECTION_CLIENT_SECRET: SECRET_NAME,
+    [SECRET_NAME]: DEV_INTROSPECTION_CLIENT.secret,
+  } as Env;
 }
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -378,20 +391,40 @@ describe('opaque tokens (RFC 7662 introspection)', () => {
     ).toThrow(/POLICY\.routes\[0\]\.issuers: names a and b, which both introspect/);
   });
 
+  it(`tries a failed discovery of the endpoint again only after ${INTROSPECTION_UNAVAILABLE_RETRY_AFTER_SECONDS} s (the Retry-After), not per request`, async () => {
+    const issuer = await TestIssuer.create();
+    const token = opaque();
+    await issuer.introspectable(token, members(issuer));
+    const vars = flatIntrospecting(issuer, new TestOrigin());
+    let discoveryDown = true;
+    let discoveries = 0;
+    const fetchWithDiscoveryDown: typeof fetch = (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (url.includes('/.well-known/')) {
+        discoveries++;
+        if (discoveryDown) return Promise.reject(new TypeError('connection refused'));
+      }
+      return fetch(input, init);
+    };
+    let clock = Date.now();
+    const { app } = createApp(parseConfig(vars), { now: () => clock, log: () => {}, fetch: fetchWithDiscoveryDown });
+    const call = async () => outcome(await app.fetch(bearer(token), envWith(vars), createExecutionContext()));
+    expect(await call()).toBe('503 introspection_unavailable');
+    const afterFirst = discoveries;
+    expect(afterFirst).toBeGreaterThan(0);
+    for (let i = 0; i < 5; i++) expect(await call()).toBe('503 introspection_unavailable');
+    expect(discoveries).toBe(afterFirst);
+    discoveryDown = false;
+    clock += INTROSPECTION_UNAVAILABLE_RETRY_AFTER_SECONDS * 1000;
+    expect(await call()).toBe('ok');
+  });
+
   it('works from the flat variables, the endpoint found in the issuer metadata', async () => {
     const issuer = await TestIssuer.create();
     const origin = new TestOrigin();
     const token = opaque();
     await issuer.introspectable(token, members(issuer));
-    const vars = {
-      ISSUER: issuer.url,
-      AUDIENCE,
-      JWKS_URI: issuer.jwksUri,
-      ORIGIN: origin.url,
-      INTROSPECTION_CLIENT_ID: DEV_INTROSPECTION_CLIENT.id,
-      INTROSPECTION_CLIENT_SECRET: SECRET_NAME,
-      [SECRET_NAME]: DEV_INTROSPECTION_CLIENT.secret,
-    } as Env;
+    const vars = flatIntrospecting(issuer, origin);
     expect(
       await outcome(
         await callWorker(new Request(`${WORKER_URL}/x`, { headers: { authorization: `Bearer ${token}` } }), vars),

@@ -3,6 +3,7 @@ import {
   INTROSPECTION_CACHE_MAX_ENTRIES,
   INTROSPECTION_INACTIVE_CACHE_SECONDS,
   INTROSPECTION_MAX_IN_FLIGHT,
+  INTROSPECTION_UNAVAILABLE_RETRY_AFTER_SECONDS,
   TIER_READ_TIMEOUT_MS,
 } from '../../constants.ts';
 import { ConfigError, VerifierError } from '../../errors.ts';
@@ -73,11 +74,21 @@ export function createIntrospector(issuer: IssuerConfig, deps: IntrospectorDeps)
   let calling = 0;
   const loud = oncePerCause(log, now, issuer.jwksRefreshCooldownSeconds * 1000);
   let endpoint: Promise<string> | undefined;
+  let discoveryRetryAt = 0;
 
+  /**
+   * The configured endpoint, or the one the metadata names. A failed discovery is tried again only
+   * after the Retry-After its 503 gave, so an identity provider that is down is not asked once per
+   * opaque token.
+   */
   function endpointOf(): Promise<string> {
     if (config?.endpoint !== undefined) return Promise.resolve(config.endpoint);
+    if (endpoint === undefined && now() < discoveryRetryAt) {
+      return Promise.reject(new IntrospectionFailure('unavailable', 'discovery failed moments ago'));
+    }
     endpoint ??= discoverEndpoint(issuer.issuer, 'introspection_endpoint', doFetch).catch((error: unknown) => {
       endpoint = undefined;
+      discoveryRetryAt = now() + INTROSPECTION_UNAVAILABLE_RETRY_AFTER_SECONDS * 1000;
       throw new IntrospectionFailure('unavailable', `discovery failed: ${String(error)}`);
     });
     return endpoint;
