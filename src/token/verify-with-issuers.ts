@@ -9,7 +9,6 @@ import { keyIssuerOf } from '../keys/key-issuer.ts';
 import type { ResolverIo } from '../keys/remote/shared-tiers.ts';
 import type { Decision } from '../observe/decision.ts';
 import type { IssuerConfig } from '../policy/config-model.ts';
-import { bytesToBase64url } from '../shared/base64url.ts';
 import { claimAt } from '../shared/claim-path.ts';
 import { checkJweHeader } from './decrypt-token.ts';
 import { openToken } from './open-token.ts';
@@ -94,7 +93,7 @@ export function createTokenVerifier(now: () => number): TokenVerifier {
     return {
       issuer,
       claims: answer.members as JWTPayload,
-      encodedClaims: bytesToBase64url(new TextEncoder().encode(answer.body)),
+      encodedClaims: answer.encodedBody,
       source: 'introspection',
     };
   }

@@ -1,11 +1,18 @@
 import { INTROSPECTION_MAX_SIZE_BYTES, INTROSPECTION_TIMEOUT_MS } from '../../constants.ts';
+import { bytesToBase64url } from '../../shared/base64url.ts';
 import { parseStrictJsonObject } from '../../shared/strict-json.ts';
 import { readCapped } from '../remote/fetch-json.ts';
 
-/** An answer as the endpoint sent it: its text (what X-Auth-Claims carries) and its members. */
+/** An answer as the endpoint sent it: its text, its members, and the text as X-Auth-Claims carries it. */
 export interface IntrospectionAnswer {
   readonly body: string;
   readonly members: Readonly<Record<string, unknown>>;
+  /** base64url of `body`, encoded once: a cached answer serves many requests. */
+  readonly encodedBody: string;
+}
+
+export function introspectionAnswer(body: string, members: Readonly<Record<string, unknown>>): IntrospectionAnswer {
+  return { body, members, encodedBody: bytesToBase64url(new TextEncoder().encode(body)) };
 }
 
 /**
@@ -68,7 +75,7 @@ export async function callIntrospection(
   }
   const members = parseStrictJsonObject(body, MAX_ANSWER_DEPTH);
   if (members === undefined) throw new IntrospectionFailure('unavailable', 'answer is not a JSON object');
-  return { body, members };
+  return introspectionAnswer(body, members);
 }
 
 /** application/x-www-form-urlencoded, as RFC 6749 §2.3.1 asks of the Basic credentials. */

@@ -14,7 +14,12 @@ import { type Clock, systemClock, within } from '../../shared/clock.ts';
 import { sha256 } from '../../shared/digest.ts';
 import { discoverEndpoint } from '../remote/discovery.ts';
 import { oncePerCause } from '../remote/tier-store.ts';
-import { callIntrospection, type IntrospectionAnswer, IntrospectionFailure } from './call-endpoint.ts';
+import {
+  callIntrospection,
+  type IntrospectionAnswer,
+  IntrospectionFailure,
+  introspectionAnswer,
+} from './call-endpoint.ts';
 import { isActive } from './check-answer.ts';
 
 /** What introspection needs of the request's I/O: the Worker's secrets, the data centre's cache, `waitUntil`. */
@@ -129,7 +134,7 @@ export function createIntrospector(issuer: IssuerConfig, deps: IntrospectorDeps)
       if (!hit || !(untilMs > now())) return undefined;
       const body = await hit.text();
       const members = JSON.parse(body) as Record<string, unknown>;
-      return { answer: { body, members }, untilMs };
+      return { answer: introspectionAnswer(body, members), untilMs };
     } catch {
       return undefined;
     }
@@ -183,7 +188,7 @@ export function createIntrospector(issuer: IssuerConfig, deps: IntrospectorDeps)
     if (error.kind === 'refused') {
       loud('introspection_refused', { tier: 'introspection', op: 'refused', issuer: issuer.id, reason: error.message });
       // The server cannot introspect this token: for its short while, like an inactive one.
-      remember(key, { body: '{"active":false}', members: { active: false } }, io);
+      remember(key, introspectionAnswer('{"active":false}', { active: false }), io);
       return new VerifierError('token_inactive');
     }
     loud('introspection_unavailable', { tier: 'introspection', op: 'call', issuer: issuer.id, reason: error.message });
