@@ -120,6 +120,13 @@ export const COLO_FETCH_LEASE_MS = 1_000;
 /** How often an isolate held back by that lease looks for the set in its data centre's copy. */
 export const COLO_LEASE_POLL_MS = 50;
 
+/**
+ * How long an isolate that wrote the lease waits before reading it back to see whether it won:
+ * a sibling that found no lease just before ours landed writes its own within about one Cache
+ * API write (a few ms); the last writer wins. Added to every fetch that takes the lease.
+ */
+export const COLO_LEASE_SETTLE_MS = 10;
+
 /** An issuer that does not answer in this time is treated as down. */
 export const JWKS_FETCH_TIMEOUT_MS = 5_000;
 

@@ -128,11 +128,10 @@ async function codeOf(response: Response): Promise<string> {
 }
 
 /**
- * Starts `first`, holds its issuer fetch in flight, and starts `second` meanwhile. Two requests
- * started together each read the lease before the other's is written, and both fetch: the lease
- * is advisory (`colo-lease.ts`). So `second` starts once `first` is fetching and its lease is in
- * the data centre's Cache API, and the issuer answers only after a few of `second`'s lease polls:
- * without the lease, `second` would be fetching too by then.
+ * Starts `first`, holds its issuer fetch in flight, and starts `second` meanwhile: `second` starts
+ * once `first` is fetching and its lease is in the data centre's Cache API, and the issuer answers
+ * only after a few of `second`'s lease polls: without the lease, `second` would be fetching too by
+ * then.
  */
 async function whileFetching(
   issuer: TestIssuer,
@@ -211,6 +210,16 @@ describe('fetch lease', () => {
       answers: [fromA, fromB],
     } = await twoColdIsolates(issuer);
     expect([fromA.status, fromB.status]).toEqual([200, 200]);
+    expect(await fetches(issuer)).toBe(1);
+  });
+
+  it('two cold isolates that find no lease at the same moment both take it, and only the one whose note is read back fetches', async () => {
+    const issuer = await TestIssuer.create();
+    await clearTiers(issuer.jwksUri);
+    const [a, b] = isolates(issuer);
+    const token = await issuer.mint();
+    const statuses = await Promise.all([a.call(bearer(token)), b.call(bearer(token))]);
+    expect(statuses.map((response) => response.status)).toEqual([200, 200]);
     expect(await fetches(issuer)).toBe(1);
   });
 

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { AUDIENCE, makeKey, TestIssuer } from './helpers/issuer.ts';
 import { type Echo, TestOrigin } from './helpers/origin.ts';
 import { policyIssuer, policyVars } from './helpers/policy.ts';
-import { readKv } from './helpers/tiers.ts';
+import { readCacheApi } from './helpers/tiers.ts';
 import { bearer, callWorker, varsFor } from './helpers/worker.ts';
 
 beforeEach(() => {
@@ -50,8 +50,8 @@ describe('several issuers', () => {
       expect(((await response.json()) as Echo).headers['x-auth-subject']).toBe(subject);
     }
     // One key cache per JWKS URI, never shared.
-    expect((await readKv(corp.jwksUri))?.keys.map((k) => k.kid)).toEqual([corp.key.kid]);
-    expect((await readKv(partner.jwksUri))?.keys.map((k) => k.kid)).toEqual([partner.key.kid]);
+    expect((await readCacheApi(corp.jwksUri))?.keys.map((k) => k.kid)).toEqual([corp.key.kid]);
+    expect((await readCacheApi(partner.jwksUri))?.keys.map((k) => k.kid)).toEqual([partner.key.kid]);
   });
 
   it('refuses an issuer not allowed on the route with wrong_issuer, fetching nothing', async () => {

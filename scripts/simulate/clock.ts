@@ -1,5 +1,6 @@
 /**
- * The simulated clock: a queue of (time, seq, task) events run in order, with no real sleep.
+ * The simulated clock: a queue of (time, seq, task) events run in order, with no real sleep, in
+ * whole milliseconds (an event asked for between two is run at the later one).
  * The code under simulation takes all its time and timers from `clock` (src/shared/clock.ts), so
  * thousands of isolates wait on one clock. Between two instants the loop lets async work settle:
  * every microtask, and every real-async operation (`hold`), so that no continuation of an
@@ -105,7 +106,9 @@ export function createScheduler(startEpochMs: number, yieldToRuntime: YieldToRun
   }
 
   function at(time: number, task: () => void): () => void {
-    const event: Event = { time: Math.max(time, elapsed), seq: seq++, task };
+    // Whole milliseconds, as `Date.now()` gives in a Worker: two moments a second apart on the
+    // clock are never 999.9998 ms apart in the measurements.
+    const event: Event = { time: Math.max(Math.ceil(time), elapsed), seq: seq++, task };
     push(event);
     return () => {
       event.task = undefined;

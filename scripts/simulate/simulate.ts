@@ -34,6 +34,8 @@ export interface Row {
   /** The most KV writes of one key within any one second, after the warm-up. */
   readonly kvWritesPerKeySecond: number;
   readonly kvWrites: number;
+  /** KV writes refused with a 429 (past one a second per key), the whole run. */
+  readonly kvWritesRefused: number;
   /** Key sets the issuer started serving after the warm-up (the first one too with no warm-up). */
   readonly keySetChanges: number;
   /** Requests whose kid the issuer had published when they arrived, refused all the same: the whole run. */
@@ -123,6 +125,8 @@ export async function simulate(options: SimulateOptions): Promise<Row> {
       },
       settings.seed,
     );
+    /** The arrivals' own time, in fractions of a millisecond; each is run at the clock's next whole one. */
+    let arrivalAt = traffic.gapMs();
     function arrive(): void {
       const at = scheduler.elapsed();
       const arrival = traffic.next();
@@ -141,10 +145,10 @@ export async function simulate(options: SimulateOptions): Promise<Row> {
         },
         (error: unknown) => settled(at, valid, String((error as { code?: unknown }).code ?? error), undefined),
       );
-      const next = at + traffic.gapMs();
-      if (next < scenario.durationMs) scheduler.at(next, arrive);
+      arrivalAt += traffic.gapMs();
+      if (arrivalAt < scenario.durationMs) scheduler.at(arrivalAt, arrive);
     }
-    scheduler.at(traffic.gapMs(), arrive);
+    scheduler.at(arrivalAt, arrive);
     for (const kickAt of scenario.kicks ?? []) {
       scheduler.at(kickAt, () => {
         const dc = dcs[0] as DataCentre;
@@ -190,6 +194,7 @@ export async function simulate(options: SimulateOptions): Promise<Row> {
       coordinatorCallsPerDcSecond: Math.max(0, ...coordinatorCalls.map((calls) => maxWithinWindow(after(calls), 1000))),
       kvWritesPerKeySecond: Math.max(0, ...kvWrites.map((times) => maxWithinWindow(times, 1000))),
       kvWrites: kvWrites.reduce((sum, times) => sum + times.length, 0),
+      kvWritesRefused: kv.refused,
       keySetChanges: scenario.plan.publications.filter((publication) => publication.at >= warmupMs).length,
       validRefused,
       waitedOnFetch,

@@ -15,6 +15,7 @@ const COLUMNS: readonly (readonly [string, (row: Row) => string])[] = [
   ['coordinator calls max/DC/s', (row) => (row.coordinator ? count(row.coordinatorCallsPerDcSecond) : '—')],
   ['KV writes max/key/s', (row) => count(row.kvWritesPerKeySecond)],
   ['KV writes', (row) => count(row.kvWrites)],
+  ['KV 429s', (row) => count(row.kvWritesRefused)],
   ['valid refused', (row) => count(row.validRefused)],
   ['waited on fetch', (row) => count(row.waitedOnFetch)],
   ['p50 ms', (row) => ms(row.p50Ms)],
@@ -117,10 +118,16 @@ export function targets(rows: readonly Row[], size: Size): Target[] {
         `${count(row.validRefused)} refused, window p99 ${row.newKidWindowMs?.p99 ?? '—'} ms, max ${row.newKidWindowMs?.max ?? '—'} ms`,
     ),
     everyRow(
-      `A flood of ${count(FLOOD_PER_SECOND)} made-up kids a second, with the coordinator: ≤ 60 issuer fetches per minute, coordinator calls ≤ 1 per second per data centre`,
+      `A flood of ${count(FLOOD_PER_SECOND)} made-up kids a second, with the coordinator: ≤ 60 issuer fetches per minute`,
       of('random-kid-flood', true),
-      (row) => row.issuerFetchesPerMinute <= 60 && row.coordinatorCallsPerDcSecond <= 1,
-      (row) => `${count(row.issuerFetchesPerMinute)} per minute, ${count(row.coordinatorCallsPerDcSecond)} calls/DC/s`,
+      (row) => row.issuerFetchesPerMinute <= 60,
+      (row) => `${count(row.issuerFetchesPerMinute)} per minute`,
+    ),
+    everyRow(
+      'Coordinator calls ≤ 1 per second per data centre in every scenario (the flood included)',
+      rows.filter((row) => row.coordinator),
+      (row) => row.coordinatorCallsPerDcSecond <= 1,
+      (row) => `${count(row.coordinatorCallsPerDcSecond)}/DC/s`,
     ),
     everyRow(
       'A coordinator that throws, then stalls, for 5 minutes while a new key appears: 0 valid tokens refused (isolates fall back, bounded by the lease)',

@@ -1,7 +1,8 @@
 /**
  * The shared tiers as the stores see them (src/keys/remote/store-cache-api.ts, store-kv.ts): exactly the
  * methods those call, with simulated latency. One Cache API per data centre; one KV for the
- * world, eventually consistent, with every write counted per key.
+ * world, eventually consistent, with every write counted per key and refused (429) past one a
+ * second per key.
  */
 import type { Scheduler } from './clock.ts';
 import { inMemoryResponse } from './response.ts';
@@ -21,9 +22,14 @@ export interface SimKvView {
 export interface SimKv {
   /** KV as data centre `dc` sees it. */
   at(dc: number): SimKvView;
-  /** Elapsed milliseconds of every write, per key. */
+  /** Elapsed milliseconds of every write tried, per key (refused ones too). */
   readonly writes: ReadonlyMap<string, readonly number[]>;
+  /** Writes refused with a 429: less than `KV_WRITE_INTERVAL_MS` after the last one KV took for that key. */
+  readonly refused: number;
 }
+
+/** KV takes at most one write per second per key, and answers 429 past that (KV limits). */
+export const KV_WRITE_INTERVAL_MS = 1_000;
 
 export interface KvTiming {
   /** A write is visible at its own data centre at once, elsewhere after this. */
@@ -92,6 +98,9 @@ export function createSimKv(scheduler: Scheduler, timing: KvTiming): SimKv {
   /** Per key, in write order; a write every data centre sees supersedes the ones before it. */
   const history = new Map<string, KvWrite[]>();
   const writes = new Map<string, number[]>();
+  /** Per key, when KV last took a write. */
+  const lastTaken = new Map<string, number>();
+  let refused = 0;
   /** Per data centre, when it last read each key (hot or cold). */
   const lastReadAt = new Map<number, Map<string, number>>();
 
@@ -108,7 +117,6 @@ export function createSimKv(scheduler: Scheduler, timing: KvTiming): SimKv {
   function record(key: string, write: KvWrite): void {
     const list = kept(history, key, (): KvWrite[] => []);
     list.push(write);
-    kept(writes, key, (): number[] => []).push(write.at);
     // Keep only what some data centre may still read: from the newest write seen everywhere on.
     let seenEverywhere = -1;
     for (let i = list.length - 1; i >= 0; i--) {
@@ -122,6 +130,9 @@ export function createSimKv(scheduler: Scheduler, timing: KvTiming): SimKv {
 
   return {
     writes,
+    get refused() {
+      return refused;
+    },
     at(dc) {
       const readsHere = kept(lastReadAt, dc, () => new Map<string, number>());
       return {
@@ -137,6 +148,14 @@ export function createSimKv(scheduler: Scheduler, timing: KvTiming): SimKv {
         },
         async put(key, value, options = {}) {
           const at = scheduler.elapsed();
+          kept(writes, key, (): number[] => []).push(at);
+          const last = lastTaken.get(key);
+          if (last !== undefined && at - last < KV_WRITE_INTERVAL_MS) {
+            refused++;
+            await scheduler.sleep(timing.writeMs);
+            throw new Error('KV PUT failed: 429 Too Many Requests');
+          }
+          lastTaken.set(key, at);
           const ttlMs = options.expirationTtl === undefined ? Number.POSITIVE_INFINITY : options.expirationTtl * 1000;
           record(key, { at, dc, value, expiresAt: at + ttlMs });
           await scheduler.sleep(timing.writeMs);

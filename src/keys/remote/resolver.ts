@@ -84,8 +84,9 @@ export function createJwksResolver(options: JwksResolverOptions): JwksResolver {
       if (shared.tier === 'kv') upstream.knowKv(shared.record.hash);
       return memory.install(shared.record, shared.tier);
     }
-    // Nothing in KV either: this fetch may fill it.
-    return unavailableOnFailure(upstream.run(io, async () => true, undefined, true));
+    // Nothing in KV either. A request never writes KV (its one writer is the coordinator, else
+    // the scheduled refresh): on a first deploy every data centre would fill it at once.
+    return unavailableOnFailure(upstream.run(io, async () => true));
   }
 
   async function unavailableOnFailure(load: Promise<LoadedSet>): Promise<LoadedSet> {

@@ -15,6 +15,15 @@ export interface UpstreamRefreshDeps extends UpstreamDeps {
 /** Whether a set another isolate fetched is what this refresh is for. */
 export type Satisfied = (set: LoadedSet) => Promise<boolean>;
 
+/** How a refresh waits on a sibling that holds the fetch lease. */
+interface ColoWait {
+  readonly satisfied: Satisfied;
+  /** When to stop waiting on siblings, rather than queue behind them (a missing kid's bound; else never). */
+  readonly giveUpAt: number;
+  /** The refresh is for a kid its set lacks. */
+  readonly forKid: boolean;
+}
+
 export interface UpstreamRefresh {
   /** When the last refresh past the shared tiers started: the cooldown runs from here. */
   readonly lastAt: number;
@@ -39,10 +48,11 @@ export function createUpstreamRefresh(deps: UpstreamRefreshDeps): UpstreamRefres
 
   /**
    * Writes what came from upstream to the shared tiers: the data centre always; KV only when told
-   * to, and only for this isolate's own fetch of a set KV does not hold. KV allows about one write
-   * per second per key, and after a rotation every data centre fetches the new set within seconds:
-   * so KV has one writer per change, the coordinator when bound, else the scheduled refresh, and
-   * a request writes it only to fill an empty KV (a Worker without a cron still gets one).
+   * to (the scheduled refresh), and only for this isolate's own fetch of a set KV does not hold.
+   * KV takes one write per second per key and answers 429 past it, and after a rotation or on a
+   * first deploy every data centre fetches within seconds: so KV has one writer, the coordinator
+   * when bound, else the scheduled refresh (one invocation for the whole Worker). A Worker with
+   * neither never fills KV; memory and the data centre's copy still work.
    */
   function share(io: ResolverIo, { record, from }: UpstreamSet, writeKv: boolean): void {
     const { cache, kv } = sharedTiers(io, tierLog, clock);
@@ -57,30 +67,27 @@ export function createUpstreamRefresh(deps: UpstreamRefreshDeps): UpstreamRefres
    * While another isolate of the data centre holds the fetch lease, look for its copy every
    * `COLO_LEASE_POLL_MS`: the set it fetched when it is newer than ours and `satisfied`, or its
    * failure (thrown, as if this isolate had fetched and failed). `undefined`: no lease, or it
-   * lapsed with nothing to show, so this isolate fetches itself.
+   * lapsed with nothing to show, so this isolate fetches itself. For a kid, a sibling's set that
+   * came and lacks it is the answer: the request waited for one upstream fetch and never starts a
+   * second one after it (a flood of made-up kids costs the data centre one call per lease).
    */
-  async function waitForColoFetch(
-    io: ResolverIo,
-    lease: ColoLease,
-    satisfied: Satisfied,
-    /** For a missing kid: how long to wait on siblings at most, then give up rather than queue behind them. */
-    patienceMs: number,
-  ): Promise<LoadedSet | undefined> {
+  async function waitForColoFetch(io: ResolverIo, lease: ColoLease, wait: ColoWait): Promise<LoadedSet | undefined> {
     const cache = sharedTiers(io, tierLog, clock).cache;
-    const giveUpAt = clock.now() + patienceMs;
+    let delivered: LoadedSet | undefined;
     for (let held = await lease.held(key); held; held = await lease.held(key)) {
       if (held.failed) throw new KeySourceError('issuer failing (another isolate of this data centre)');
       // Siblings taking the lease one after another (a flood of made-up kids) must not hold a request.
-      if (clock.now() >= giveUpAt) throw new KeySourceError('another isolate of this data centre is fetching');
+      if (clock.now() >= wait.giveUpAt) throw new KeySourceError('another isolate of this data centre is fetching');
       await new Promise<void>((resolve) => clock.after(COLO_LEASE_POLL_MS, resolve));
       const record = await cache?.get(key);
       const current = memory.loaded;
       if (record && (!current || record.fetchedAt > current.record.fetchedAt)) {
         const set = memory.install(record, 'cache_api');
-        if (await satisfied(set)) return set;
+        if (await wait.satisfied(set)) return set;
+        delivered = set;
       }
     }
-    return undefined;
+    return wait.forKid ? delivered : undefined;
   }
 
   return {
@@ -98,11 +105,13 @@ export function createUpstreamRefresh(deps: UpstreamRefreshDeps): UpstreamRefres
       // With the coordinator too: the lease keeps a data centre's calls to it near one a second.
       const lease = io.cache ? createColoLease(io.cache, clock, tierLog, TIER_READ_TIMEOUT_MS) : undefined;
       if (lease) {
-        const patienceMs = kid === undefined ? Number.POSITIVE_INFINITY : COLO_FETCH_LEASE_MS;
-        const fetchedNearby = await waitForColoFetch(io, lease, satisfied, patienceMs);
-        if (fetchedNearby) return fetchedNearby;
-        // Stored before the fetch starts: a sibling that looks a moment later waits for us.
-        await lease.take(key, COLO_FETCH_LEASE_MS);
+        const giveUpAt = kid === undefined ? Number.POSITIVE_INFINITY : clock.now() + COLO_FETCH_LEASE_MS;
+        // Stored before the fetch starts: a sibling that looks a moment later waits for us. Losing
+        // the lease to a sibling that took it at the same moment means waiting for that one.
+        do {
+          const fetchedNearby = await waitForColoFetch(io, lease, { satisfied, giveUpAt, forKid: kid !== undefined });
+          if (fetchedNearby) return fetchedNearby;
+        } while (!(await lease.take(key, COLO_FETCH_LEASE_MS)));
       }
       let fetched: UpstreamSet;
       try {
