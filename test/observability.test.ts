@@ -3,6 +3,8 @@ import { Hono } from 'hono';
 import { beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import type { Env } from '../src/env.ts';
 import { edgeVerifier } from '../src/lib.ts';
+import { LOG_EVENTS, LOG_LEVELS, type LogEvent } from '../src/observe/events.ts';
+import { levelledLogger } from '../src/observe/log.ts';
 import { AUDIENCE, TestIssuer } from './helpers/issuer.ts';
 import { TestOrigin } from './helpers/origin.ts';
 import { bearer, callWorker, envWith, varsFor, WORKER_URL } from './helpers/worker.ts';
@@ -106,6 +108,28 @@ describe('one decision line per request', () => {
     await app.fetch(bearer(await issuer.mint(), '/api/me'), envWith({}), ctx);
     await waitOnExecutionContext(ctx);
     expect(requestLines()).toMatchObject([{ outcome: 'allowed', status: 201, issuer: 'default', key_tier: 'issuer' }]);
+  });
+});
+
+describe('log levels (LOG_LEVEL)', () => {
+  it('keeps each event at its own level and above, and drops it below', () => {
+    for (const event of Object.keys(LOG_EVENTS) as LogEvent[]) {
+      const own = LOG_LEVELS.indexOf(LOG_EVENTS[event].level);
+      LOG_LEVELS.forEach((level, i) => {
+        const kept: string[] = [];
+        levelledLogger((name) => kept.push(name), level)(event);
+        expect({ event, level, kept: kept.length }).toEqual({ event, level, kept: i >= own ? 1 : 0 });
+      });
+    }
+  });
+
+  it('keeps the coordinator and DPoP replay fallbacks at LOG_LEVEL=warn: the events an operator most needs', () => {
+    const kept: string[] = [];
+    const log = levelledLogger((name) => kept.push(name), 'warn');
+    log('jwks_coordinator_unavailable', { tier: 'coordinator' });
+    log('dpop_replay_unavailable', { tier: 'dpop_replay' });
+    log('jwks_fetched', {});
+    expect(kept).toEqual(['jwks_coordinator_unavailable', 'dpop_replay_unavailable']);
   });
 });
 
