@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEV_INTROSPECTION_CLIENT, type DevIssuer, startDevIssuer } from './dev-issuer.ts';
-import { explain } from './explain.ts';
+import { ERROR_SPECS, STAGES } from '../src/errors.ts';
+import { explain, stageMarks } from './explain.ts';
 
 let issuer: DevIssuer;
 let dir: string;
@@ -97,8 +98,25 @@ describe('npm run explain', () => {
         lines.some((line) => line.startsWith('would be forwarded')),
         false,
       );
+      // No line says ok for a stage at or past the one that refused.
+      const marks = stageMarks(lines.at(-1)?.split(' ')[2]?.replace(',', '') ?? '');
+      const failed = STAGES.findIndex((stage) => marks[stage] === 'FAILED');
+      assert.ok(failed >= 0);
+      assert.match(lines.join('\n'), new RegExp(`^stages: .*${STAGES[failed]} FAILED`, 'm'));
     });
   }
+
+  it('reports, for every refusal code, the stages before its own as passed and none at or after it', () => {
+    for (const [code, spec] of Object.entries(ERROR_SPECS)) {
+      const marks = stageMarks(code);
+      const at = STAGES.indexOf(spec.stage);
+      STAGES.forEach((stage, i) => {
+        assert.equal(marks[stage], i < at ? 'ok' : i === at ? 'FAILED' : '–', `${code}: ${stage}`);
+      });
+    }
+    // An outcome explain does not know claims nothing.
+    assert.deepEqual(new Set(Object.values(stageMarks('something_new'))), new Set(['–']));
+  });
 
   it('sends the token where the config reads it and names that source, and shows the path as matched', async () => {
     const cookieConfig = await writeConfig('cookie.toml', ['TOKEN_SOURCES = "cookie:CF_Authorization"']);
@@ -125,7 +143,7 @@ describe('npm run explain', () => {
       const text = lines.join('\n');
       assert.equal(forwarded, true);
       assert.match(text, /^introspection answer: \{"active":true,"aud":"explain-api","scope":"read","sub":"svc"\}$/m);
-      assert.match(text, /^introspection \(RFC 7662\), active and its claims: ok$/m);
+      assert.match(text, /^introspection \(RFC 7662\), active: ok; its claims: ok$/m);
       assert.equal(/^signature/m.test(text), false);
     } finally {
       delete process.env.EXPLAIN_INTROSPECTION_SECRET;

@@ -7,6 +7,7 @@
  * called; the signature is never printed. Exit 0 only when the request would be forwarded.
  */
 import { parseArgs } from 'node:util';
+import { ERROR_SPECS, type ErrorCode, STAGES, type Stage } from '../src/errors.ts';
 import { findWorkerConfig, readWorkerConfig } from './check-config.ts';
 
 /** The Worker's own start-up and request path, loaded at run time (see check-config.ts for why). */
@@ -171,32 +172,25 @@ export async function explain(request: ExplainRequest): Promise<Explanation> {
   if (decision.key_tier !== undefined) {
     say(`key: ${decision.kid === undefined ? '' : `kid ${decision.kid}, `}from ${decision.key_tier}`);
   }
-  // An opaque token has no signature to speak of: its stage is the introspection answer.
+  const marks = stageMarks(outcome);
+  say(`stages: ${STAGES.map((stage) => `${stage} ${marks[stage]}`).join(', ')}`);
+  // An opaque token has no signature to speak of: the introspection answer stands in for it.
   const opaque = decision.key_tier === 'introspection' || decision.key_tier === 'introspection_cache';
-  const stages = opaque ? introspectionStages(outcome) : stagesReached(outcome);
-  if (issuer && opaque) say(`introspection (RFC 7662), active and its claims: ${mark(stages.claims)}`);
+  if (issuer && opaque) say(`introspection (RFC 7662), active: ${marks.signature}; its claims: ${marks.claims}`);
   else if (issuer) {
-    say(`signature (${issuer.algorithms.join(', ')} allowed): ${mark(stages.signature)}`);
-    if (stages.signature === true && issuer.tokenTypes)
-      say(`typ one of ${issuer.tokenTypes.join(', ')}: ${mark(stages.type)}`);
-    if (stages.signature === true && stages.type !== false) {
-      for (const [claim, rule, codes] of CLAIM_CHECKS) {
-        const failed = codes.split('|').includes(outcome);
-        say(`claims: ${claim}, ${rule}: ${mark(failed ? false : stages.claims === true ? true : undefined)}`);
-        if (failed) break;
-      }
-      if (issuer.requiredClaims.length > 0)
-        say(`claims: required ${issuer.requiredClaims.join(', ')}: ${mark(stages.claims)}`);
-    }
+    say(`signature (${issuer.algorithms.join(', ')} allowed): ${marks.signature}`);
+    if (marks.signature === 'ok') claimLines(issuer, outcome, marks, say);
   }
   const route = config.routes.find((_, i) => i === routeIndex(config, String(decision.route ?? '')));
-  if (route && stages.claims === true) {
+  if (route && marks.claims === 'ok') {
     const { all, any } = route.scopes;
     if (all.length > 0 || any.length > 0) {
-      say(`scopes: all of [${all.join(' ')}], any of [${any.join(' ')}]: ${mark(outcome !== 'insufficient_scope')}`);
+      say(
+        `scopes: all of [${all.join(' ')}], any of [${any.join(' ')}]: ${outcome === 'insufficient_scope' ? 'FAILED' : marks.authorization}`,
+      );
     }
     if (route.claims.length > 0 && outcome !== 'insufficient_scope') {
-      say(`claim rules (${route.claims.length}): ${mark(outcome !== 'claim_mismatch')}`);
+      say(`claim rules (${route.claims.length}): ${outcome === 'claim_mismatch' ? 'FAILED' : marks.authorization}`);
     }
   }
   const challenge = response.headers.get('www-authenticate');
@@ -206,51 +200,39 @@ export async function explain(request: ExplainRequest): Promise<Explanation> {
   return { lines, forwarded };
 }
 
-/** Which stages a request with this outcome got through: true passed, false failed there, undefined not reached. */
-function stagesReached(outcome: string): { signature?: boolean; type?: boolean; claims?: boolean } {
-  const before = [
-    'multiple_tokens',
-    'introspection_unavailable',
-    'introspection_unauthorized',
-    'cross_site_cookie',
-    'malformed_path',
-    'invalid_override',
-    'no_route',
-    'missing_token',
-    'unsupported_scheme',
-    'malformed_authorization',
-    'token_too_large',
-    'malformed_token',
-    'wrong_issuer',
-  ];
-  if (before.includes(outcome)) return {};
-  if (['alg_not_allowed', 'unknown_kid', 'bad_signature', 'jwks_unavailable'].includes(outcome))
-    return { signature: false };
-  if (outcome === 'wrong_token_type') return { signature: true, type: false };
-  if (['wrong_audience', 'token_expired', 'token_not_yet_valid', 'invalid_claims'].includes(outcome)) {
-    return { signature: true, type: true, claims: false };
+type Mark = 'ok' | 'FAILED' | '–';
+
+/**
+ * Each stage's mark for a request with this outcome, from the refusal's stage in ERROR_SPECS:
+ * passed before it, FAILED at it, not reached after. A forwarded request passed every stage but
+ * the origin, which explain never calls; an outcome that is not a known code marks nothing passed.
+ */
+export function stageMarks(outcome: string): Record<Stage, Mark> {
+  const spec = Object.hasOwn(ERROR_SPECS, outcome) ? ERROR_SPECS[outcome as ErrorCode] : undefined;
+  const passedAll = outcome === 'forwarded' || outcome === 'allowed';
+  const failedAt = spec ? STAGES.indexOf(spec.stage) : passedAll ? STAGES.indexOf('origin') : -1;
+  const mark = (i: number): Mark =>
+    failedAt < 0 ? '–' : i < failedAt ? 'ok' : i === failedAt && spec ? 'FAILED' : '–';
+  return Object.fromEntries(STAGES.map((stage, i) => [stage, mark(i)])) as Record<Stage, Mark>;
+}
+
+/** The claim checks of a token whose signature passed, in the order the Worker makes them, each with its mark. */
+function claimLines(
+  issuer: ExplainedConfig['issuers'][number],
+  outcome: string,
+  marks: Record<Stage, Mark>,
+  say: (line: string) => void,
+): void {
+  if (issuer.tokenTypes) {
+    say(`typ one of ${issuer.tokenTypes.join(', ')}: ${outcome === 'wrong_token_type' ? 'FAILED' : marks.claims}`);
+    if (outcome === 'wrong_token_type') return;
   }
-  return { signature: true, type: true, claims: true };
-}
-
-/** An introspected token passed everything up to its claims unless the answer was refused. */
-function introspectionStages(outcome: string): { signature?: boolean; type?: boolean; claims?: boolean } {
-  const refused = [
-    'token_inactive',
-    'token_expired',
-    'token_not_yet_valid',
-    'wrong_issuer',
-    'wrong_audience',
-    'wrong_token_type',
-    'invalid_claims',
-    'introspection_unavailable',
-    'introspection_unauthorized',
-  ];
-  return refused.includes(outcome) ? { claims: false } : { signature: true, type: true, claims: true };
-}
-
-function mark(passed: boolean | undefined): string {
-  return passed === undefined ? '–' : passed ? 'ok' : 'FAILED';
+  for (const [claim, rule, codes] of CLAIM_CHECKS) {
+    const failed = codes.split('|').includes(outcome);
+    say(`claims: ${claim}, ${rule}: ${failed ? 'FAILED' : marks.claims}`);
+    if (failed) return;
+  }
+  if (issuer.requiredClaims.length > 0) say(`claims: required ${issuer.requiredClaims.join(', ')}: ${marks.claims}`);
 }
 
 /** The request, with the token where the config reads it first. */
