@@ -207,6 +207,24 @@ describe('check-config', () => {
     );
   });
 
+  test('a secret the Worker reads under its own name is refused in clear text, not taken for a misspelt variable', () => {
+    const inClear = `${FLAT}DPOP_NONCE_SECRET = "a-nonce-key-of-at-least-thirty-two-characters"\n`;
+    const found = problems(configFile('wrangler.toml', inClear));
+    assert.ok(
+      found.some((line) =>
+        line.startsWith('error: vars.DPOP_NONCE_SECRET: is a Worker secret (the key of the server DPoP nonces'),
+      ),
+      found.join('\n'),
+    );
+    assert.ok(
+      found.some((line) => line.endsWith('in clear text: remove it and run npx wrangler secret put DPOP_NONCE_SECRET')),
+    );
+    assert.equal(
+      found.some((line) => line.includes('misspelt')),
+      false,
+    );
+  });
+
   test('a route forwarding through a service binding the file does not bind is an error', () => {
     const file = configFile('wrangler.toml', POLICY.replace('binding = "REPORTS"', 'binding = "REPORT"'));
     assert.deepEqual(

@@ -20,6 +20,8 @@ interface WorkerStartUp {
   readonly GATEWAY_KV_BINDING: string;
   readonly HMAC_ALGORITHMS: Readonly<Record<string, { readonly minBytes: number }>>;
   readonly DURABLE_OBJECTS: readonly { readonly binding: string; readonly className: string; readonly role: string }[];
+  /** Every secret the Worker reads (src/env.ts): those with a `name` are read under it. */
+  readonly SECRETS: readonly { readonly name?: string; readonly what: string; readonly minLength?: number }[];
   variablesOf(env: object): Vars;
   parseObservability(vars: Vars): unknown;
   parseConfig(vars: Vars): StartedConfig;
@@ -56,7 +58,9 @@ const worker = Object.assign(
     ].map((module): Promise<object> => import(new URL(module, import.meta.url).href)),
   )),
 ) as WorkerStartUp;
-const { DURABLE_OBJECTS, FLAT_VARIABLES, GATEWAY_KV_BINDING, HMAC_ALGORITHMS, VARIABLES } = worker;
+const { DURABLE_OBJECTS, FLAT_VARIABLES, GATEWAY_KV_BINDING, HMAC_ALGORITHMS, SECRETS, VARIABLES } = worker;
+/** The secrets the Worker reads under their own names. */
+const FIXED_SECRETS = new Map(SECRETS.flatMap((secret) => (secret.name === undefined ? [] : [[secret.name, secret]])));
 
 /** Looked for in this order in the working directory when no file is given. */
 export const CONFIG_FILES = ['wrangler.toml', 'wrangler.jsonc', 'wrangler.json'] as const;
@@ -192,7 +196,13 @@ function checkVariables(checking: Checking, raw: Vars, services: readonly string
   const usable: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(raw)) {
     if (name === secretNamed) continue;
-    if (!known.has(name)) checking.warn(`${varsAt}.${name}`, 'is not a variable the Worker reads (misspelt?)');
+    const fixed = FIXED_SECRETS.get(name);
+    if (fixed) {
+      checking.error(
+        `${varsAt}.${name}`,
+        `is a Worker secret (${fixed.what}), in clear text: remove it and run ${secretPut(checking, name)}`,
+      );
+    } else if (!known.has(name)) checking.warn(`${varsAt}.${name}`, 'is not a variable the Worker reads (misspelt?)');
     else if (name !== 'POLICY' && typeof value !== 'string') {
       // The parser reads every variable but POLICY as text: a TOML number or boolean stops the
       // Worker at start-up without naming the variable.

@@ -1,3 +1,5 @@
+import { IDENTITY_SIGNING_SECRET_MIN_LENGTH } from './constants.ts';
+
 /**
  * The Worker's bindings. Every variable is a string from `wrangler.toml` `[vars]` or a secret,
  * except `POLICY`, which may also be a TOML table or JSON object; `src/config.ts` turns them
@@ -100,6 +102,11 @@ export interface Env {
   DPOP_REPLAY?: DurableObjectNamespace;
   /** Optional Workers Analytics Engine dataset: one data point per request decision. */
   AUTH_ANALYTICS?: AnalyticsEngineDataset;
+  /**
+   * Optional Worker secret (`wrangler secret put`), never a variable: turns on server-provided
+   * DPoP nonces (RFC 9449 §8, §9) on every route that accepts DPoP. See `SECRETS`.
+   */
+  DPOP_NONCE_SECRET?: string;
 }
 
 /** The variables that describe one issuer and its rules: POLICY replaces every one of them. */
@@ -149,6 +156,51 @@ export type VariableName = (typeof VARIABLES)[number];
  */
 export type Vars = Pick<Env, VariableName> & { readonly ORIGIN_SERVICE_BOUND?: boolean };
 
+/** A secret the Worker reads: under its own name, or under the name a variable or policy option gives it. */
+export interface SecretSpec {
+  /** The secret's own name, for one the Worker reads as is. */
+  readonly name?: keyof Env;
+  /** The options that name it (its name is then the operator's choice). */
+  readonly namedBy?: readonly string[];
+  /** What it holds and what it does. */
+  readonly what: string;
+  /** Its shortest accepted length, in characters (UTF-8 bytes for an HMAC key). */
+  readonly minLength?: number;
+}
+
+/**
+ * Every secret the Worker reads, the one list that `Env`, `npm run check-config` and the reference
+ * (docs/reference/variables.md) read. Each is set with `wrangler secret put`: check-config refuses
+ * one written in clear text in the Worker's config.
+ */
+export const SECRETS = [
+  {
+    name: 'DPOP_NONCE_SECRET',
+    what: 'the key of the server DPoP nonces (RFC 9449 §8): set, every route that accepts DPoP requires a current nonce',
+    minLength: IDENTITY_SIGNING_SECRET_MIN_LENGTH,
+  },
+  {
+    namedBy: ['POLICY.sign_headers.secret'],
+    what: 'the HMAC-SHA256 key of X-Auth-Signature (the signed identity headers)',
+    minLength: IDENTITY_SIGNING_SECRET_MIN_LENGTH,
+  },
+  {
+    namedBy: ['POLICY.issuers.<id>.hmac_secret', 'HMAC_SECRET'],
+    what: 'the key HS256/384/512 tokens are verified with, its UTF-8 bytes at least as many as the hash (32, 48, 64)',
+  },
+  {
+    namedBy: ['POLICY.issuers.<id>.decryption_keys', 'DECRYPTION_KEYS'],
+    what: 'a JWK Set of private keys that decrypt encrypted tokens (nested JWE)',
+  },
+  {
+    namedBy: ['POLICY.issuers.<id>.introspection.client_secret', 'INTROSPECTION_CLIENT_SECRET'],
+    what: 'our client secret at the RFC 7662 introspection endpoint',
+  },
+] as const satisfies readonly SecretSpec[];
+
+/** The secrets the Worker reads under their own names. */
+export type FixedSecretName = Extract<(typeof SECRETS)[number], { name: string }>['name'];
+
 /** The service binding the flat variables forward through when ORIGIN is absent. */
 export const ORIGIN_SERVICE_BINDING = 'ORIGIN_SERVICE' satisfies keyof Env;
 
@@ -177,7 +229,7 @@ type BindingName =
 
 type NothingLeft<T extends never> = T;
 /** Fails to compile when `Env` gains a variable that `VARIABLES` does not list, so none is silently ignored. */
-export type EveryVariableListed = NothingLeft<Exclude<keyof Env, VariableName | BindingName>>;
+export type EveryVariableListed = NothingLeft<Exclude<keyof Env, VariableName | BindingName | FixedSecretName>>;
 
 /** The variables of an env, as the config reads them. */
 export function variablesOf(env: object): Vars {

@@ -1,9 +1,10 @@
 import { DPOP_NONCE_WINDOW_MS, IDENTITY_SIGNING_SECRET_MIN_LENGTH } from '../constants.ts';
+import type { FixedSecretName } from '../env.ts';
 import { ConfigError } from '../errors.ts';
 import { bytesToBase64url } from '../shared/base64url.ts';
 
-/** The Worker secret that turns on server-provided DPoP nonces (RFC 9449 §8, §9). */
-export const DPOP_NONCE_SECRET = 'DPOP_NONCE_SECRET';
+/** The Worker secret that turns on server-provided DPoP nonces (RFC 9449 §8, §9); listed in `SECRETS`. */
+export const DPOP_NONCE_SECRET = 'DPOP_NONCE_SECRET' satisfies FixedSecretName;
 
 /**
  * Stateless nonces: `<window>.<HMAC-SHA256(secret, window)>` for the current time window, so
