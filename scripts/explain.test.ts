@@ -3,8 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DEV_INTROSPECTION_CLIENT, type DevIssuer, startDevIssuer } from './dev-issuer.ts';
 import { ERROR_SPECS, STAGES } from '../src/errors.ts';
+import { DEV_INTROSPECTION_CLIENT, type DevIssuer, startDevIssuer } from './dev-issuer.ts';
 import { explain, stageMarks } from './explain.ts';
 
 let issuer: DevIssuer;

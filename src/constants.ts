@@ -246,8 +246,8 @@ export const IDENTITY_SIGNING_SECRET_MIN_LENGTH = 32;
 export const RESOURCE_METADATA_MAX_AGE_SECONDS = 3_600;
 
 /**
- * How request paths are read unless the policy says otherwise (README.md, "Paths the origin
- * receives"): the strictest reading, which every origin we know of agrees with.
+ * How request paths are read unless the policy says otherwise (docs/guides/policy.md, "Paths the
+ * origin receives"): the strictest reading, which every origin we know of agrees with.
  */
 export const DEFAULT_PATH_RULES = {
   /** `//` is `/` (nginx, IIS and many frameworks merge slashes). */

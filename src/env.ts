@@ -90,7 +90,7 @@ export interface Env {
   SERVER_TIMING?: string;
   /**
    * Optional Durable Object namespace of the exported `JwksCoordinator` class: one object per
-   * JWKS URI refreshes it for every data centre (README.md, "Running at scale"). Without it,
+   * JWKS URI refreshes it for every data centre (docs/guides/running-at-scale.md). Without it,
    * each data centre's isolates fetch from the issuer themselves.
    */
   JWKS_COORDINATOR?: DurableObjectNamespace;

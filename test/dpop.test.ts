@@ -275,7 +275,7 @@ describe('DPoP replay across isolates (the DPOP_REPLAY Durable Object)', () => {
     expect((await outcome(a, request('DPoP', token, once))).code).toBe('invalid_dpop_proof');
   });
 
-  it('without the binding, each isolate keeps its own record: the weaker check the README names', async () => {
+  it('without the binding, each isolate keeps its own record: the weaker check the DPoP guide names', async () => {
     const { a, b, once, token } = await twoIsolates({});
     expect((await outcome(a, request('DPoP', token, once))).code).toBe('ok');
     expect((await outcome(b, request('DPoP', token, once))).code).toBe('ok');

@@ -14,7 +14,7 @@ export type Kind =
   | 'malformed_authorization'
   | 'retired';
 
-/** What the Worker must answer (README, "Responses"): the status and, for a refusal, the problem's `code`. */
+/** What the Worker must answer (docs/reference/responses.md): the status and, for a refusal, the problem's `code`. */
 export const EXPECTED: Readonly<Record<Kind, { status: number; code?: string }>> = {
   valid: { status: 200 },
   expired: { status: 401, code: 'token_expired' },

@@ -88,7 +88,7 @@ export type TokenSourceConfig =
 /** `refuse`: a path segment holding `;` is refused (404); `keep`: the origin reads `;` as data, matched literally. */
 export type PathParameters = 'refuse' | 'keep';
 
-/** How request paths are normalised and matched (README.md, "Paths the origin receives"). */
+/** How request paths are normalised and matched (docs/guides/policy.md, "Paths the origin receives"). */
 export interface PathRules {
   /** Merge `//` into `/` before matching and forwarding. */
   readonly mergeSlashes: boolean;

@@ -1,13 +1,13 @@
 import { SignJWT } from 'jose';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import doc from '../../docs/identity-providers.md?raw';
+import doc from '../../docs/guides/identity-providers.md?raw';
 import { TestIssuer } from '../helpers/issuer.ts';
 import { type Echo, TestOrigin } from '../helpers/origin.ts';
 import { policyVars } from '../helpers/policy.ts';
 import { callWorker, WORKER_URL } from '../helpers/worker.ts';
 
 /**
- * Each recipe of docs/identity-providers.md, run exactly as written there, with only the
+ * Each recipe of docs/guides/identity-providers.md, run exactly as written there, with only the
  * provider's URLs (and the placeholders in capitals) replaced, against tokens shaped as the
  * provider documents them, and the refusals that matter for that provider.
  */
@@ -28,7 +28,7 @@ function recipe(
   secrets: Record<string, string> = {},
 ) {
   const text = recipes.get(name);
-  if (text === undefined) throw new Error(`docs/identity-providers.md has no recipe ${name}`);
+  if (text === undefined) throw new Error(`docs/guides/identity-providers.md has no recipe ${name}`);
   covered.add(name);
   let policy = text;
   for (const [real, local] of Object.entries(replace).sort(([a], [b]) => b.length - a.length)) {
@@ -547,7 +547,7 @@ describe('Cloudflare Access', () => {
   });
 });
 
-describe('docs/identity-providers.md', () => {
+describe('docs/guides/identity-providers.md', () => {
   it('has a test above for every recipe it holds', () => {
     expect([...recipes.keys()].sort()).toEqual([...covered].sort());
     expect(recipes.size).toBe(11);
