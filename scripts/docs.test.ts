@@ -111,6 +111,20 @@ describe('README.md and docs/', () => {
   });
 });
 
+describe('examples/policies', () => {
+  test('each worked example in docs/guides/policy.md is the file a test runs, word for word', () => {
+    const guide = blocksOf(read(join(ROOT, 'docs/guides/policy.md'))).blocks.filter(({ lang }) => lang === 'toml');
+    const files = filesUnder(join(ROOT, 'examples/policies'), '.toml');
+    assert.ok(files.length >= 3);
+    for (const file of files) {
+      assert.ok(
+        guide.some(({ body }) => body === read(file)),
+        `${relative(ROOT, file)} is not a toml block of docs/guides/policy.md`,
+      );
+    }
+  });
+});
+
 describe('log events', () => {
   test('the table in src/observe/events.ts holds exactly the events the source logs', () => {
     const emitted = new Set(

@@ -3,3 +3,9 @@ declare module '*.md?raw' {
   const text: string;
   export default text;
 }
+
+/** The worked example policies (examples/policies/*.toml), run as written. */
+declare module '*.toml?raw' {
+  const text: string;
+  export default text;
+}
