@@ -266,3 +266,15 @@ export const DEFAULT_REALM = 'api';
  * payload) this bounds the cache near 8 MB, well inside a Worker's 128 MB.
  */
 export const VERIFIED_TOKEN_CACHE_MAX_ENTRIES = 4_096;
+
+/** An issuer's DPoP mode unless it says otherwise: Bearer only. */
+export const DEFAULT_DPOP_MODE = 'off';
+
+/** Which tokens an introspecting issuer sends to its endpoint unless it says otherwise: those that are not JWS/JWE. */
+export const DEFAULT_INTROSPECT_TOKENS = 'opaque';
+
+/** Whether the origin receives the token where the client sent it, unless the policy says otherwise. */
+export const DEFAULT_FORWARD_AUTHORIZATION = true;
+
+/** Whether the method and URL override headers reach the origin (and steer routing), unless the policy says otherwise. */
+export const DEFAULT_FORWARD_OVERRIDE_HEADERS = false;

@@ -17,43 +17,63 @@ export interface Env {
   /** The whole policy (issuers, routes, headers, resource) as a JSON object or a string of JSON. Replaces the flat variables. */
   POLICY?: string | object;
   /**
-   * Required without POLICY. The exact expected `iss`; it may hold `{tenantid}` once as a path
-   * segment or host label (Microsoft Entra multi-tenant), with TENANTS and JWKS_URI.
+   * Required without POLICY. The exact expected `iss`: `https://` (plain `http://` only on
+   * loopback). It may hold `{tenantid}` once as a path segment or host label (Microsoft Entra
+   * multi-tenant), with TENANTS and JWKS_URI. POLICY: `issuers.<id>.issuer`.
    */
   ISSUER?: string;
   /** With `{tenantid}` in ISSUER: comma-separated tenant ids accepted, or `*` for any. */
   TENANTS?: string;
-  /** Optional. The claim that must name the tenant `{tenantid}` took. Default `tid`. */
+  /** Optional. The claim that must name the tenant `{tenantid}` took. POLICY: `issuers.<id>.tenant_claim`. */
   TENANT_CLAIM?: string;
-  /** Comma-separated accepted audiences; the token's `aud` must contain one. Required unless CLIENT_IDS is set. */
+  /**
+   * Comma-separated accepted audiences: a token that has an `aud` (string or array) must contain
+   * one, and is judged by AUDIENCE only. Required unless CLIENT_IDS is set. POLICY: `issuers.<id>.audiences`.
+   */
   AUDIENCE?: string;
-  /** Optional. Comma-separated `client_id`s accepted from tokens that carry no `aud` (Amazon Cognito access tokens). */
+  /**
+   * Optional. Comma-separated client ids: a token without `aud` is accepted when its `client_id`
+   * (Amazon Cognito), else its `azp` (Keycloak, Clerk), is listed and its `token_use` is absent or
+   * `access`. POLICY: `issuers.<id>.client_ids`.
+   */
   CLIENT_IDS?: string;
-  /** Optional. The JWKS URL; discovered from the issuer's metadata when absent. */
+  /**
+   * Optional. The JWKS URL (the https rule of ISSUER). Absent: read from the issuer's
+   * `/.well-known/openid-configuration`, else RFC 8414 `/.well-known/oauth-authorization-server`,
+   * whose `issuer` must equal ISSUER. POLICY: `issuers.<id>.jwks_uri`.
+   */
   JWKS_URI?: string;
-  /** Base URL of the protected origin; the request path and query are appended. Absent: the ORIGIN_SERVICE binding. */
+  /**
+   * Base URL of the protected origin; the request's normalised path and query are appended and a
+   * base path is kept (`https://o.example/api` + `/x?y` → `https://o.example/api/x?y`). Absent:
+   * the ORIGIN_SERVICE binding. Allowed beside POLICY, whose own origin wins. POLICY: `origin`.
+   */
   ORIGIN?: string;
-  /** Optional. Comma-separated accepted `alg` values. Default: RS/PS/ES 256-384(-512), EdDSA. */
+  /** Optional. Comma-separated accepted `alg` values. POLICY: `issuers.<id>.algorithms`. */
   ALGORITHMS?: string;
-  /** Optional. Space-separated scopes every token must hold. Default: none. */
+  /** Optional. Space-separated scopes every token must hold (exact, case-sensitive), granted by SCOPE_CLAIMS. Default: none. */
   REQUIRED_SCOPES?: string;
   /**
    * Optional. Comma-separated claim paths that grant scopes (`permissions` for Auth0 RBAC,
-   * `scp,roles` for Microsoft Entra, `realm_access.roles` for Keycloak). Default `scope,scp`.
+   * `scp,roles` for Microsoft Entra, `realm_access.roles` for Keycloak). POLICY: `issuers.<id>.scope_claims`.
    */
   SCOPE_CLAIMS?: string;
-  /** Optional. Tolerated clock skew in seconds. Default 60. */
+  /** Optional. Tolerated clock skew in seconds. POLICY: `issuers.<id>.clock_skew_seconds`. */
   CLOCK_SKEW_SECONDS?: string;
-  /** Optional. JWKS freshness in seconds (1 to 86400). Default 600. */
+  /** Optional. JWKS freshness in seconds. POLICY: `issuers.<id>.jwks_cache_ttl_seconds`. */
   JWKS_CACHE_TTL_SECONDS?: string;
-  /** Optional. Least seconds between unknown-`kid` refetches. Default 30. */
+  /** Optional. Least seconds between unknown-`kid` refetches. POLICY: `issuers.<id>.jwks_refresh_cooldown_seconds`. */
   JWKS_REFRESH_COOLDOWN_SECONDS?: string;
-  /** Optional. Comma-separated paths that bypass verification: `/exact` or `/prefix/*`. */
+  /**
+   * Optional. Comma-separated paths that bypass verification: `/exact` or `/prefix/*` (everything
+   * below `/prefix/`), each a public route before the catch-all. Paths are normalised first
+   * (`/public/../admin` is `/admin`); one holding `%2F` or `%5C` is never public.
+   */
   PUBLIC_PATHS?: string;
   /**
    * Optional. Comma-separated places a token is read, in order: `authorization`, `header:<name>`,
    * `cookie:<name>`, `query:<name>` (Cloudflare Access:
-   * `authorization,header:Cf-Access-Jwt-Assertion,cookie:CF_Authorization`). Default `authorization`.
+   * `authorization,header:Cf-Access-Jwt-Assertion,cookie:CF_Authorization`). POLICY: `token_sources`.
    */
   TOKEN_SOURCES?: string;
   /**
@@ -72,21 +92,25 @@ export interface Env {
   INTROSPECTION_CLIENT_ID?: string;
   /** With introspection: the name of the Worker secret holding our client secret. */
   INTROSPECTION_CLIENT_SECRET?: string;
-  /** Optional. `opaque` (tokens that are not JWS/JWE) or `all` (JWTs too, for revocation). Default `opaque`. */
+  /** Optional. `opaque` (tokens that are not JWS/JWE) or `all` (JWTs too, for revocation). POLICY: `issuers.<id>.introspection.tokens`. */
   INTROSPECT?: string;
-  /** Optional. Seconds an active introspection answer may be reused (0 to 3600). Default 60. */
+  /** Optional. Seconds an active introspection answer may be reused. POLICY: `issuers.<id>.introspection.cache_seconds`. */
   INTROSPECTION_CACHE_SECONDS?: string;
-  /** Optional. DPoP (RFC 9449): `off` (Bearer only), `allowed` (Bearer or DPoP) or `required`. Default `off`. */
+  /** Optional. DPoP (RFC 9449) for the issuer's tokens. POLICY: `issuers.<id>.dpop`. */
   DPOP?: string;
-  /** Optional. This API's resource identifier (RFC 9728): publishes its protected-resource metadata. */
+  /**
+   * Optional. This API's resource identifier (RFC 9728), an https URL without query or fragment:
+   * publishes its protected-resource metadata, with `authorization_servers` = [ISSUER] and
+   * `scopes_supported` = REQUIRED_SCOPES when set. POLICY: `resource.resource`.
+   */
   RESOURCE?: string;
-  /** Optional. Realm in the `WWW-Authenticate` challenge. Default `api`. */
+  /** Optional. Realm in the `WWW-Authenticate` challenge, under POLICY too (its `realm` wins). POLICY: `realm`. */
   REALM?: string;
-  /** Optional. Seconds to wait for the origin's response headers (1 to 300). Default 30. */
+  /** Optional. Seconds to wait for the origin's response headers, under POLICY too (its own wins). POLICY: `origin_timeout_seconds`. */
   ORIGIN_TIMEOUT_SECONDS?: string;
-  /** Optional. `error`, `warn`, `info` (one line per request decision) or `debug`. Default `info`. */
+  /** Optional. What is logged: each level keeps the events of the ones before it (`LOG_LEVELS`, `DEFAULT_OBSERVABILITY`). */
   LOG_LEVEL?: string;
-  /** Optional. `true` adds `Server-Timing: auth;dur=…;desc="<key tier>"` to forwarded responses. Default off. */
+  /** Optional. `true` adds `Server-Timing: auth;dur=…;desc="<key tier>"` to forwarded responses (`DEFAULT_OBSERVABILITY`). */
   SERVER_TIMING?: string;
   /**
    * Optional Durable Object namespace of the exported `JwksCoordinator` class: one object per

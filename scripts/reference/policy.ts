@@ -21,7 +21,7 @@ type Schema = {
 /** A short type: `string`, `integer 1–3600`, `"off" \| "allowed"`, `string[]`, `a or b`. */
 function typeOf(schema: Schema): string {
   if (schema.anyOf) return [...new Set(schema.anyOf.map(typeOf))].join(' or ');
-  if (schema.enum) return schema.enum.map((value) => JSON.stringify(value)).join(' \\| ');
+  if (schema.enum) return schema.enum.map((value) => JSON.stringify(value)).join(' | ');
   if (schema.const !== undefined) return JSON.stringify(schema.const);
   if (schema.type === 'array') return `${schema.items ? typeOf(schema.items) : 'any'}[]`;
   if (schema.type === 'integer' || schema.type === 'number') {
@@ -55,6 +55,18 @@ function nested(schema: Schema, path: string, rows: string[][]): void {
       options(variant.additionalProperties, `${path}.<id>.`, rows);
     }
   }
+}
+
+/** Every option by its path (`issuers.<id>.clock_skew_seconds`): its type and description, default included. */
+export function policyOptions(): ReadonlyMap<string, { readonly type: string; readonly description: string }> {
+  const rows: string[][] = [];
+  options(policyJsonSchema() as Schema, '', rows);
+  return new Map(
+    rows.map(([path, type, , description]) => [
+      (path as string).slice(1, -1),
+      { type: type as string, description: description as string },
+    ]),
+  );
 }
 
 export function policyPage(): string {

@@ -2,6 +2,10 @@ import * as v from 'valibot';
 import {
   DEFAULT_ALGORITHMS,
   DEFAULT_CLOCK_SKEW_SECONDS,
+  DEFAULT_DPOP_MODE,
+  DEFAULT_FORWARD_AUTHORIZATION,
+  DEFAULT_FORWARD_OVERRIDE_HEADERS,
+  DEFAULT_INTROSPECT_TOKENS,
   DEFAULT_INTROSPECTION_CACHE_SECONDS,
   DEFAULT_JWKS_CACHE_TTL_SECONDS,
   DEFAULT_JWKS_REFRESH_COOLDOWN_SECONDS,
@@ -80,13 +84,13 @@ function compilePolicy(policy: Policy, fallbacks: PolicyFallbacks): Config {
     realm: ownOrVariable(policy.realm, 'POLICY.realm', fallbacks.realm, 'REALM', parseRealm) ?? DEFAULT_REALM,
     headers: compileHeaders(policy.headers ?? {}),
     signingSecret: policy.sign_headers?.secret,
-    forwardAuthorization: policy.forward_authorization ?? true,
+    forwardAuthorization: policy.forward_authorization ?? DEFAULT_FORWARD_AUTHORIZATION,
     tokenSources:
       policy.token_sources === undefined
         ? DEFAULT_TOKEN_SOURCES
         : compileTokenSources('POLICY.token_sources', policy.token_sources),
     paths,
-    forwardOverrideHeaders: policy.forward_override_headers ?? false,
+    forwardOverrideHeaders: policy.forward_override_headers ?? DEFAULT_FORWARD_OVERRIDE_HEADERS,
     resource:
       resource === undefined
         ? undefined
@@ -198,10 +202,10 @@ function compileIssuer(id: string, issuer: PolicyIssuer): IssuerConfig {
                 : keySourceUrl(`${at}.introspection.endpoint`, issuer.introspection.endpoint),
             clientId: issuer.introspection.client_id,
             clientSecret: issuer.introspection.client_secret,
-            tokens: issuer.introspection.tokens ?? 'opaque',
+            tokens: issuer.introspection.tokens ?? DEFAULT_INTROSPECT_TOKENS,
             cacheSeconds: issuer.introspection.cache_seconds ?? DEFAULT_INTROSPECTION_CACHE_SECONDS,
           },
-    dpop: issuer.dpop ?? 'off',
+    dpop: issuer.dpop ?? DEFAULT_DPOP_MODE,
   };
 }
 

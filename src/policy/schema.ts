@@ -1,8 +1,17 @@
 import * as v from 'valibot';
 import {
   DEFAULT_ALGORITHMS,
+  DEFAULT_CLOCK_SKEW_SECONDS,
+  DEFAULT_DPOP_MODE,
+  DEFAULT_FORWARD_AUTHORIZATION,
+  DEFAULT_FORWARD_OVERRIDE_HEADERS,
+  DEFAULT_INTROSPECT_TOKENS,
   DEFAULT_INTROSPECTION_CACHE_SECONDS,
+  DEFAULT_JWKS_CACHE_TTL_SECONDS,
+  DEFAULT_JWKS_REFRESH_COOLDOWN_SECONDS,
+  DEFAULT_ORIGIN_TIMEOUT_SECONDS,
   DEFAULT_PATH_RULES,
+  DEFAULT_REALM,
   DEFAULT_SCOPE_CLAIMS,
   DEFAULT_TENANT_CLAIM,
   HMAC_ALGORITHMS,
@@ -129,13 +138,17 @@ const issuer = v.strictObject({
       ),
     ),
   ),
-  clock_skew_seconds: seconds(0, 600, 'Tolerance for exp, nbf and iat. Default 60.'),
+  clock_skew_seconds: seconds(0, 600, `Tolerance for exp, nbf and iat. Default ${DEFAULT_CLOCK_SKEW_SECONDS}.`),
   jwks_cache_ttl_seconds: seconds(
     MIN_JWKS_CACHE_TTL_SECONDS,
     MAX_JWKS_CACHE_TTL_SECONDS,
-    'How long a fetched JWKS is fresh. Default 600.',
+    `How long a fetched JWKS is fresh. Default ${DEFAULT_JWKS_CACHE_TTL_SECONDS}.`,
   ),
-  jwks_refresh_cooldown_seconds: seconds(1, 3_600, 'Least time between two unknown-kid refetches. Default 30.'),
+  jwks_refresh_cooldown_seconds: seconds(
+    1,
+    3_600,
+    `Least time between two unknown-kid refetches. Default ${DEFAULT_JWKS_REFRESH_COOLDOWN_SECONDS}.`,
+  ),
   token_types: v.optional(
     v.pipe(
       texts,
@@ -154,7 +167,7 @@ const issuer = v.strictObject({
     ),
   ),
   dpop: dpopMode(
-    "DPoP (RFC 9449) for this issuer's tokens: off (Bearer only), allowed (Bearer or DPoP), required (DPoP only). Default off.",
+    `DPoP (RFC 9449) for this issuer's tokens: off (Bearer only), allowed (Bearer or DPoP), required (DPoP only). Default ${DEFAULT_DPOP_MODE}.`,
   ),
   hmac_secret: v.optional(
     bindingName(
@@ -186,7 +199,7 @@ const issuer = v.strictObject({
           v.pipe(
             v.picklist(['opaque', 'all'], 'must be opaque or all'),
             v.description(
-              'opaque (default): tokens that are not JWS/JWE; all: JWTs too, after their signature and claims pass (revocation).',
+              `opaque: tokens that are not JWS/JWE; all: JWTs too, after their signature and claims pass (revocation). Default ${DEFAULT_INTROSPECT_TOKENS}.`,
             ),
           ),
         ),
@@ -286,9 +299,9 @@ export const policySchema = v.strictObject({
   origin_timeout_seconds: seconds(
     1,
     MAX_ORIGIN_TIMEOUT_SECONDS,
-    "Seconds to wait for the origin's response headers, then 504. Default: ORIGIN_TIMEOUT_SECONDS, else 30.",
+    `Seconds to wait for the origin's response headers, then 504. Default: ORIGIN_TIMEOUT_SECONDS, else ${DEFAULT_ORIGIN_TIMEOUT_SECONDS}.`,
   ),
-  realm: v.optional(v.pipe(text, v.description('Realm in the challenge. Default: REALM, else "api".'))),
+  realm: v.optional(v.pipe(text, v.description(`Realm in the challenge. Default: REALM, else "${DEFAULT_REALM}".`))),
   headers: v.optional(
     v.pipe(v.record(v.string(), headerSource), v.description('Verified claims sent to the origin, by header name.')),
   ),
@@ -304,7 +317,7 @@ export const policySchema = v.strictObject({
     v.pipe(
       v.boolean(),
       v.description(
-        'Whether the origin receives the token where the client sent it (Authorization, the source header or cookie; a query parameter never). Default true.',
+        `Whether the origin receives the token where the client sent it (Authorization, the source header or cookie; a query parameter never). Default ${DEFAULT_FORWARD_AUTHORIZATION}.`,
       ),
     ),
   ),
@@ -321,7 +334,7 @@ export const policySchema = v.strictObject({
     `false: route patterns match whatever the case (for case-insensitive origins such as IIS); the origin still receives the path as sent. Default ${DEFAULT_PATH_RULES.caseSensitive}.`,
   ),
   forward_override_headers: flag(
-    `Whether the method and URL override headers (${OVERRIDE_HEADERS.join(', ')}) reach the origin; when true, the request is routed by the method and path they name, and its own method and path must be admitted too. Default false.`,
+    `Whether the method and URL override headers (${OVERRIDE_HEADERS.join(', ')}) reach the origin; when true, the request is routed by the method and path they name, and its own method and path must be admitted too. Default ${DEFAULT_FORWARD_OVERRIDE_HEADERS}.`,
   ),
   resource: v.optional(
     v.strictObject({
