@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ERROR_SPECS, STAGES } from '../src/errors.ts';
 import { DEV_INTROSPECTION_CLIENT, type DevIssuer, startDevIssuer } from './dev-issuer.ts';
-import { explain, stageMarks } from './explain.ts';
+import { describeRun, explain, explainedConfig, stageMarks } from './explain.ts';
 
 let issuer: DevIssuer;
 let dir: string;
@@ -116,6 +116,64 @@ describe('npm run explain', () => {
     }
     // An outcome explain does not know claims nothing.
     assert.deepEqual(new Set(Object.values(stageMarks('something_new'))), new Set(['–']));
+  });
+
+  it('describes a request refused with any code, by any key source, without one check past its stage said ok', () => {
+    // Every check explain can print, with the stage it belongs to.
+    const stageOfLine: readonly (readonly [RegExp, (typeof STAGES)[number]])[] = [
+      [/^signature /, 'signature'],
+      [/^introspection \(RFC 7662\), active: ok/, 'signature'],
+      [/^introspection .*its claims: ok$/, 'claims'],
+      [/^typ one of /, 'claims'],
+      [/^claims: /, 'claims'],
+      [/^scopes: /, 'authorization'],
+      [/^claim rules /, 'authorization'],
+    ];
+    const config = explainedConfig({
+      ORIGIN: 'https://origin.explain.invalid',
+      POLICY: {
+        issuers: {
+          corp: {
+            issuer: 'https://id.explain.invalid/',
+            audiences: ['explain-api'],
+            token_types: ['at+jwt'],
+            required_claims: ['tid'],
+          },
+        },
+        routes: [
+          {
+            path: '/items',
+            access: 'required',
+            scopes: { any: ['read'] },
+            claims: [{ claim: 'tid', equals: 't1' }],
+          },
+        ],
+      },
+    });
+    for (const [code, spec] of Object.entries(ERROR_SPECS)) {
+      for (const keyTier of ['memory', 'introspection']) {
+        const { lines } = describeRun({
+          token: 'e30.e30.c2ln',
+          method: 'GET',
+          path: '/items',
+          source: 'test',
+          config,
+          decision: { outcome: code, route: '/items', issuer: 'corp', key_tier: keyTier },
+          fetched: [],
+          answers: [],
+          originCalls: [],
+          status: spec.status,
+          challenge: null,
+        });
+        const failedAt = STAGES.indexOf(spec.stage);
+        for (const line of lines.filter((text) => /: ok$|: ok;/.test(text))) {
+          const stage = stageOfLine.find(([pattern]) => pattern.test(line))?.[1];
+          assert.ok(stage === undefined || STAGES.indexOf(stage) < failedAt, `${code} (${keyTier}): ${line}`);
+        }
+        const stagesLine = lines.find((text) => text.startsWith('stages: ')) ?? '';
+        assert.match(stagesLine, new RegExp(`${spec.stage} FAILED`), `${code}: ${stagesLine}`);
+      }
+    }
   });
 
   it('sends the token where the config reads it and names that source, and shows the path as matched', async () => {

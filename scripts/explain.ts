@@ -79,44 +79,72 @@ const CLAIM_CHECKS = [
   ['exp / nbf / iat', 'present, numbers, within the clock skew', 'token_expired|token_not_yet_valid|invalid_claims'],
 ] as const;
 
-export async function explain(request: ExplainRequest): Promise<Explanation> {
+/** A Worker config, read and parsed, or the lines that say why it cannot be. */
+type Loaded =
+  | {
+      readonly path: string;
+      readonly env: Record<string, unknown>;
+      readonly config: ExplainedConfig;
+      readonly vars: object;
+    }
+  | Explanation;
+
+function loadConfig(request: ExplainRequest, stub: (url: string) => Response): Loaded {
   const path = request.config ?? findWorkerConfig();
   if (path === undefined)
     return { lines: ['error: no wrangler.toml, wrangler.jsonc or wrangler.json here'], forwarded: false };
   const read = readWorkerConfig(path, request.env, path);
   if (Array.isArray(read)) return { lines: read.map((p) => `error: ${p.path}: ${p.problem}`), forwarded: false };
-  const services = (read.config.services ?? []).map((service) => service.binding);
-  const originCalls: string[] = [];
-  const fetched: string[] = [];
-  const stub = (url: string) => {
-    originCalls.push(url);
-    return new Response('not called', { status: 200 });
-  };
   const bindings = Object.fromEntries(
-    services.map((name) => [
-      name,
+    (read.config.services ?? []).map((service) => [
+      service.binding,
       { fetch: (input: RequestInfo) => stub(String(input instanceof Request ? input.url : input)) },
     ]),
   );
   const env = { ...(read.config.vars ?? {}), ...bindings };
-  const lines: string[] = [];
-  const say = (line: string) => lines.push(line);
-
-  let config: ExplainedConfig;
   const vars = worker.variablesOf(env);
   try {
     worker.parseObservability(vars);
-    config = worker.parseConfig(vars);
+    return { path, env, config: worker.parseConfig(vars), vars };
   } catch (error) {
     return {
       lines: [`config: ${(error as Error).message}`, 'result: 500 config_invalid (every request)'],
       forwarded: false,
     };
   }
+}
+
+/** What one request through the Worker showed: everything `describeRun` says comes from here. */
+export interface WorkerRun {
+  readonly token: string;
+  readonly method: string;
+  readonly path: string;
+  /** Where the config came from, as the first lines say it. */
+  readonly source: string;
+  readonly config: ExplainedConfig;
+  /** The request's decision line. */
+  readonly decision: Readonly<Record<string, unknown>>;
+  readonly fetched: readonly string[];
+  readonly answers: readonly string[];
+  readonly originCalls: readonly string[];
+  readonly status: number;
+  readonly challenge: string | null;
+}
+
+export async function explain(request: ExplainRequest): Promise<Explanation> {
+  const originCalls: string[] = [];
+  const stub = (url: string) => {
+    originCalls.push(url);
+    return new Response('not called', { status: 200 });
+  };
+  const loaded = loadConfig(request, stub);
+  if ('lines' in loaded) return loaded;
+  const { config, env, vars } = loaded;
   const origins = [config.origin, ...config.routes.map((route) => (route as { origin?: string }).origin)].filter(
     (origin): origin is string => typeof origin === 'string',
   );
   // Key fetches go out for real; a request to an origin is recorded instead of sent.
+  const fetched: string[] = [];
   const answers: string[] = [];
   // The secrets the config names live outside the file: taken from this process's environment.
   const secrets = Object.fromEntries(
@@ -142,18 +170,42 @@ export async function explain(request: ExplainRequest): Promise<Explanation> {
     },
   });
   const method = request.method ?? 'GET';
+  const path = request.path ?? '/';
   const pending: Promise<unknown>[] = [];
   const response = await app.fetch(
-    carrying(request.token, config.tokenSources[0] ?? { kind: 'authorization' }, method, request.path ?? '/'),
+    carrying(request.token, config.tokenSources[0] ?? { kind: 'authorization' }, method, path),
     { ...env, ...secrets },
     { waitUntil: (promise: Promise<unknown>) => pending.push(promise), passThroughOnException() {}, props: {} },
   );
   await Promise.allSettled(pending);
-  const decision = decisions[0] ?? {};
-  const outcome = String(decision.outcome ?? 'unknown');
+  return describeRun({
+    token: request.token,
+    method,
+    path,
+    source: `config ${loaded.path}${request.env ? `, env ${request.env}` : ''}`,
+    config,
+    decision: decisions[0] ?? {},
+    fetched,
+    answers,
+    originCalls,
+    status: response.status,
+    challenge: response.headers.get('www-authenticate'),
+  });
+}
 
-  describeToken(request.token, say);
-  say(`request: ${method} ${request.path ?? '/'} (config ${path}${request.env ? `, env ${request.env}` : ''})`);
+/** The Worker's config from its variables, as explain reads it (for `describeRun` outside a run). */
+export function explainedConfig(vars: object): ExplainedConfig {
+  return worker.parseConfig(worker.variablesOf(vars));
+}
+
+/** What a run showed, line by line; a stage is marked from the outcome's stage in ERROR_SPECS only. */
+export function describeRun(run: WorkerRun): Explanation {
+  const { config, decision } = run;
+  const lines: string[] = [];
+  const say = (line: string) => lines.push(line);
+  const outcome = String(decision.outcome ?? 'unknown');
+  describeToken(run.token, say);
+  say(`request: ${run.method} ${run.path} (${run.source})`);
   if (decision.matched_path !== undefined) say(`path as matched and forwarded: ${decision.matched_path}`);
   const unrouted = outcome === 'no_route' ? 'none matches (404 no_route)' : `not matched (${outcome})`;
   say(`route: ${decision.route === undefined ? unrouted : `${decision.route}`}`);
@@ -167,11 +219,25 @@ export async function explain(request: ExplainRequest): Promise<Explanation> {
   }
   if (decision.token_source !== undefined) say(`token read from: ${decision.token_source}`);
   if (decision.tenant !== undefined) say(`tenant: ${decision.tenant}, named by the token's iss and its tenant claim`);
-  for (const url of fetched) say(`fetched now: ${url}`);
-  for (const answer of answers) say(`introspection answer: ${answer}`);
+  for (const url of run.fetched) say(`fetched now: ${url}`);
+  for (const answer of run.answers) say(`introspection answer: ${answer}`);
   if (decision.key_tier !== undefined) {
     say(`key: ${decision.kid === undefined ? '' : `kid ${decision.kid}, `}from ${decision.key_tier}`);
   }
+  describeStages(run, outcome, issuer, say);
+  say(`result: ${run.status} ${outcome}${run.challenge ? `, WWW-Authenticate: ${run.challenge}` : ''}`);
+  const forwarded = outcome === 'forwarded';
+  if (forwarded) say(`would be forwarded to ${run.originCalls[0] ?? 'the origin'} (not called)`);
+  return { lines, forwarded };
+}
+
+/** The stages line, then each check of the stages the token reached, marked from the outcome's stage. */
+function describeStages(
+  { config, decision }: WorkerRun,
+  outcome: string,
+  issuer: ExplainedConfig['issuers'][number] | undefined,
+  say: (line: string) => void,
+): void {
   const marks = stageMarks(outcome);
   say(`stages: ${STAGES.map((stage) => `${stage} ${marks[stage]}`).join(', ')}`);
   // An opaque token has no signature to speak of: the introspection answer stands in for it.
@@ -193,11 +259,6 @@ export async function explain(request: ExplainRequest): Promise<Explanation> {
       say(`claim rules (${route.claims.length}): ${outcome === 'claim_mismatch' ? 'FAILED' : marks.authorization}`);
     }
   }
-  const challenge = response.headers.get('www-authenticate');
-  say(`result: ${response.status} ${outcome}${challenge ? `, WWW-Authenticate: ${challenge}` : ''}`);
-  const forwarded = outcome === 'forwarded';
-  if (forwarded) say(`would be forwarded to ${originCalls[0] ?? 'the origin'} (not called)`);
-  return { lines, forwarded };
 }
 
 type Mark = 'ok' | 'FAILED' | '–';
