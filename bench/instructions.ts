@@ -3,7 +3,9 @@
  * valgrind's callgrind. Unlike seconds, the count does not move when the host gives the cores
  * to someone else, so it shows small changes to the hot path that wrk's figures bury in noise.
  * It is a proxy for CPU time (it ignores cache misses and how fast each instruction retires),
- * and it is what RESULTS.md compares between commits.
+ * and it is what RESULTS.md compares between commits. The "B gateway request" rows are the Worker
+ * as deployed: the real console logger at the default LOG_LEVEL (a row per level follows); the
+ * "no-op logger" rows are the Worker's own work without its log lines.
  *
  * Each operation runs in bench/workers/micro.ts inside one workerd under callgrind: counters
  * are zeroed, one POST runs the operation `n` times, the counters are dumped; the same with
@@ -17,6 +19,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { startDevIssuer } from '../scripts/dev-issuer.ts';
+import { LOG_LEVELS } from '../src/observe/events.ts';
 import { buildMicroWorker } from './micro.ts';
 import { RESULTS_DIR } from './paths.ts';
 import { SETTINGS } from './settings.ts';
@@ -48,9 +51,18 @@ const ALL_OPERATIONS: readonly Operation[] = [
   { label: 'authenticate() unique RS256', op: 'path', tokens: 'unique RS256' },
   { label: 'authenticate() repeated RS256', op: 'path', tokens: 'repeated RS256' },
   { label: 'A pass-through request', op: 'passthrough', tokens: 'repeated RS256' },
-  { label: 'B gateway request, repeated RS256', op: 'gateway', tokens: 'repeated RS256' },
-  { label: 'B gateway request, unique RS256', op: 'gateway', tokens: 'unique RS256' },
-  { label: 'B gateway request, unique ES256', op: 'gateway', tokens: 'unique ES256' },
+  { label: 'B gateway, no-op logger, repeated RS256', op: 'gateway', tokens: 'repeated RS256' },
+  { label: 'B gateway, no-op logger, unique RS256', op: 'gateway', tokens: 'unique RS256' },
+  { label: 'B gateway request, repeated RS256', op: 'gateway-default', tokens: 'repeated RS256' },
+  { label: 'B gateway request, unique RS256', op: 'gateway-default', tokens: 'unique RS256' },
+  { label: 'B gateway request, unique ES256', op: 'gateway-default', tokens: 'unique ES256' },
+  ...LOG_LEVELS.map(
+    (level): Operation => ({
+      label: `B gateway, LOG_LEVEL=${level}, repeated RS256`,
+      op: `gateway-${level}`,
+      tokens: 'repeated RS256',
+    }),
+  ),
 ];
 /** BENCH_ONLY=regex narrows the run to matching labels (the pass-through and the raw verify always run: the summary needs them). */
 const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;

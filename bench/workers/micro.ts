@@ -11,13 +11,18 @@
  *   path: edge-verifier's whole authenticate() over the given tokens (unique or repeated);
  *   request: only the `Request` each path/gateway operation builds (its share, to subtract);
  *   gateway / passthrough: one whole request through edge-verifier's gateway, or through a
- *     Hono pass-through like system A, both with the origin answered in the isolate;
+ *     Hono pass-through like system A, both with the origin answered in the isolate; the
+ *     gateway with a no-op logger (what the Worker's own work costs);
+ *   gateway-<level>: the same gateway as deployed, writing its log lines with the real console
+ *     logger at LOG_LEVEL=<level> (`gateway-default`: the default level);
  *   none: nothing (the cost of the POST itself);
  *   gc: a full garbage collection (memory pass only).
  */
 import { compactVerify } from 'jose';
 import { parseConfig } from '../../src/config.ts';
 import { DEFAULT_PATH_RULES } from '../../src/constants.ts';
+import { consoleLogger, type LogLevel } from '../../src/observe/log.ts';
+import { DEFAULT_OBSERVABILITY } from '../../src/observe/settings.ts';
 import { normalizePath } from '../../src/routing/normalize-path.ts';
 import { parseTokenShape } from '../../src/token/token-shape.ts';
 import { createVerifier } from '../../src/verifier.ts';
@@ -32,7 +37,7 @@ const ALGORITHMS = {
 } as const;
 
 let verifier: ReturnType<typeof createVerifier> | undefined;
-let gateways: Record<'gateway' | 'passthrough', Gateway> | undefined;
+let gateways: Record<string, Gateway> | undefined;
 
 const ORIGIN = 'https://origin.invalid';
 const RESOURCE = 'https://edge.invalid/resource';
@@ -54,10 +59,23 @@ interface Gateway {
   readonly env: object;
 }
 
-function buildGateways(env: Bindings): Record<'gateway' | 'passthrough', Gateway> {
+function buildGateways(env: Bindings): Record<string, Gateway> {
   const config = parseConfig({ ISSUER: env.ISSUER, AUDIENCE: env.AUDIENCE, JWKS_URI: env.JWKS_URI, ORIGIN });
+  const logged = (logLevel: LogLevel): Gateway => ({
+    app: createApp(config, {
+      fetch: originInIsolate,
+      log: consoleLogger,
+      observability: { ...DEFAULT_OBSERVABILITY, logLevel },
+    }).app,
+    env,
+  });
   return {
     gateway: { app: createApp(config, { fetch: originInIsolate, log: () => {} }).app, env },
+    'gateway-default': logged(DEFAULT_OBSERVABILITY.logLevel),
+    'gateway-error': logged('error'),
+    'gateway-warn': logged('warn'),
+    'gateway-info': logged('info'),
+    'gateway-debug': logged('debug'),
     // System A's own app (bench/workers/passthrough.ts).
     passthrough: { app: createPassthrough(originInIsolate), env: { ORIGIN } },
   };
@@ -122,9 +140,11 @@ export default {
       for (let i = 0; i < n; i++) if (bearerRequest(tokens[i % tokens.length] as string).url) ok++;
       return Response.json({ ok });
     }
-    if (op === 'gateway' || op === 'passthrough') {
+    if (op === 'passthrough' || op.startsWith('gateway')) {
       gateways ??= buildGateways(env);
-      const { app, env: appEnv } = gateways[op];
+      const gateway = gateways[op];
+      if (!gateway) throw new Error(`no operation ${op}`);
+      const { app, env: appEnv } = gateway;
       let ok = 0;
       for (let i = 0; i < n; i++) {
         const response = await app.fetch(bearerRequest(tokens[i % tokens.length] as string), appEnv, ctx);
