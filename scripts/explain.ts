@@ -164,7 +164,8 @@ export async function explain(request: ExplainRequest): Promise<Explanation> {
   const decisions: Record<string, unknown>[] = [];
   const { app } = worker.createApp(config, {
     fetch: recordingFetch,
-    observability: worker.parseObservability(vars),
+    // Every decision is this run's to describe: none is left out of the success sample.
+    observability: { ...(worker.parseObservability(vars) as object), successSample: 1 },
     log: (event: string, fields?: Record<string, unknown>) => {
       if (event === 'request') decisions.push(fields ?? {});
     },

@@ -278,3 +278,10 @@ export const DEFAULT_FORWARD_AUTHORIZATION = true;
 
 /** Whether the method and URL override headers reach the origin (and steer routing), unless the policy says otherwise. */
 export const DEFAULT_FORWARD_OVERRIDE_HEADERS = false;
+
+/**
+ * The share of successful requests (forwarded, or allowed on by the middleware) whose decision
+ * line is written at LOG_LEVEL=info: refusals and failures are always written, every success at
+ * debug. A line per success costs a high-traffic API more than verifying a repeated token does.
+ */
+export const DEFAULT_LOG_SUCCESS_SAMPLE = 0.01;

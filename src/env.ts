@@ -113,6 +113,12 @@ export interface Env {
   /** Optional. `true` adds `Server-Timing: auth;dur=…;desc="<key tier>"` to forwarded responses (`DEFAULT_OBSERVABILITY`). */
   SERVER_TIMING?: string;
   /**
+   * Optional. The share of successful requests whose decision line is written at LOG_LEVEL=info,
+   * from 0 to 1 (`1`: every one). Refusals and failures are always written, every success at
+   * debug (`DEFAULT_OBSERVABILITY`).
+   */
+  LOG_SUCCESS_SAMPLE?: string;
+  /**
    * Optional Durable Object namespace of the exported `JwksCoordinator` class: one object per
    * JWKS URI refreshes it for every data centre (docs/guides/running-at-scale.md). Without it,
    * each data centre's isolates fetch from the issuer themselves.
@@ -169,6 +175,7 @@ export const VARIABLES = [
   'REALM',
   'LOG_LEVEL',
   'SERVER_TIMING',
+  'LOG_SUCCESS_SAMPLE',
 ] as const satisfies readonly (keyof Env)[];
 
 export type VariableName = (typeof VARIABLES)[number];

@@ -3,8 +3,10 @@ import { Hono } from 'hono';
 import { beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import type { Env } from '../src/env.ts';
 import { edgeVerifier } from '../src/lib.ts';
+import { newDecision } from '../src/observe/decision.ts';
 import { LOG_EVENTS, LOG_LEVELS, type LogEvent } from '../src/observe/events.ts';
 import { levelledLogger } from '../src/observe/log.ts';
+import { createReporter } from '../src/observe/report.ts';
 import { AUDIENCE, TestIssuer } from './helpers/issuer.ts';
 import { TestOrigin } from './helpers/origin.ts';
 import { bearer, callWorker, envWith, varsFor, WORKER_URL } from './helpers/worker.ts';
@@ -29,7 +31,7 @@ function analytics() {
 describe('one decision line per request', () => {
   it('names the outcome, route, issuer, kid and key tier of forwarded requests, tier by tier', async () => {
     const issuer = await TestIssuer.create();
-    const vars = varsFor(issuer, new TestOrigin());
+    const vars = varsFor(issuer, new TestOrigin(), { LOG_SUCCESS_SAMPLE: '1' });
     const repeated = await issuer.mint();
     const tiers: unknown[] = [];
     for (const token of [repeated, await issuer.mint({ claims: { sub: 'other' } }), repeated, repeated]) {
@@ -99,10 +101,59 @@ describe('one decision line per request', () => {
     expect(((await invalid.json()) as { detail: string }).detail).toContain('LOG_LEVEL');
   });
 
+  it('writes a line for every refusal but only for the sampled share of successes (LOG_SUCCESS_SAMPLE)', async () => {
+    const issuer = await TestIssuer.create();
+    const origin = new TestOrigin();
+    const token = await issuer.mint();
+    for (const sample of ['0', undefined]) {
+      const vars = varsFor(issuer, origin, sample === undefined ? {} : { LOG_SUCCESS_SAMPLE: sample });
+      for (let i = 0; i < 50; i++) expect((await callWorker(bearer(token), vars)).status).toBe(200);
+      await callWorker(new Request(`${WORKER_URL}/x`), vars);
+    }
+    const outcomes = requestLines().map((line) => line.outcome);
+    // Sample 0: no success line; the default (DEFAULT_LOG_SUCCESS_SAMPLE, a small share): a few at most.
+    expect(outcomes.filter((outcome) => outcome === 'missing_token')).toHaveLength(2);
+    expect(outcomes.filter((outcome) => outcome === 'forwarded').length).toBeLessThan(50 * 0.5);
+    for (const bad of ['2', '-0.1', 'half', '1e-2']) {
+      const invalid = await callWorker(bearer(token), varsFor(issuer, origin, { LOG_SUCCESS_SAMPLE: bad }));
+      expect(invalid.status).toBe(500);
+      expect(((await invalid.json()) as { detail: string }).detail).toContain('LOG_SUCCESS_SAMPLE');
+    }
+  });
+
+  it('samples successes by the share it is given, and writes every one at debug', () => {
+    const lines: string[] = [];
+    const draws = [0.1, 0.3, 0.2, 0.9, 0.05];
+    const random = () => draws.shift() ?? 1;
+    const outcome = (status: number) => ({
+      outcome: status === 200 ? ('forwarded' as const) : ('token_expired' as const),
+      status,
+      method: 'GET',
+      path: '/',
+      decision: newDecision(),
+    });
+    const report = createReporter((_event, fields) => lines.push(String(fields?.outcome)), 'info', {
+      successSample: 0.25,
+      random,
+    });
+    for (const status of [200, 200, 401, 200, 200, 200]) report({}, outcome(status));
+    // Draws 0.1 and 0.2 and 0.05 fall under 0.25; the refusal takes no draw.
+    expect(lines).toEqual(['forwarded', 'token_expired', 'forwarded', 'forwarded']);
+    const debugLines: string[] = [];
+    const debug = createReporter((_event, fields) => debugLines.push(String(fields?.outcome)), 'debug', {
+      successSample: 0,
+    });
+    for (let i = 0; i < 3; i++) debug({}, outcome(200));
+    expect(debugLines).toHaveLength(3);
+  });
+
   it('the middleware logs its decisions too, as allowed with the handler’s status', async () => {
     const issuer = await TestIssuer.create(['ES256']);
     const app = new Hono<{ Bindings: Env }>();
-    app.use('/api/*', edgeVerifier({ vars: { ISSUER: issuer.url, AUDIENCE, JWKS_URI: issuer.jwksUri } }));
+    app.use(
+      '/api/*',
+      edgeVerifier({ vars: { ISSUER: issuer.url, AUDIENCE, JWKS_URI: issuer.jwksUri }, logSuccessSample: 1 }),
+    );
     app.get('/api/me', (c) => c.json({ subject: c.var.auth?.subject }, 201));
     const ctx = createExecutionContext();
     await app.fetch(bearer(await issuer.mint(), '/api/me'), envWith({}), ctx);

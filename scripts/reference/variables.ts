@@ -6,7 +6,11 @@ import { policyOptions } from './policy.ts';
 
 /** The settings' defaults (src/observe/settings.ts), loaded at run time for the same reason as src/env.ts below. */
 const { DEFAULT_OBSERVABILITY } = (await import(new URL('../../src/observe/settings.ts', import.meta.url).href)) as {
-  readonly DEFAULT_OBSERVABILITY: { readonly logLevel: string; readonly serverTiming: boolean };
+  readonly DEFAULT_OBSERVABILITY: {
+    readonly logLevel: string;
+    readonly serverTiming: boolean;
+    readonly successSample: number;
+  };
 };
 
 /** src/env.ts, loaded at run time: it is typed for the Workers runtime, which the scripts are not type-checked against. */
@@ -30,6 +34,7 @@ function valuesOf(name: string, doc: string, options: ReturnType<typeof policyOp
     return `${LOG_LEVELS.map(code).join(', ')}. Default ${code(DEFAULT_OBSERVABILITY.logLevel)}.`;
   if (name === 'SERVER_TIMING')
     return `\`true\` or \`false\`. Default ${code(String(DEFAULT_OBSERVABILITY.serverTiming))}.`;
+  if (name === 'LOG_SUCCESS_SAMPLE') return `0 to 1. Default ${code(String(DEFAULT_OBSERVABILITY.successSample))}.`;
   const path = /POLICY: `([^`]+)`/.exec(doc)?.[1];
   if (path === undefined) return '';
   const option = options.get(path);

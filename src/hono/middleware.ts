@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { type Config, parseConfig } from '../config.ts';
+import { DEFAULT_LOG_SUCCESS_SAMPLE } from '../constants.ts';
 import type { Vars } from '../env.ts';
 import { VerifierError } from '../errors.ts';
 import { refuse } from '../http/refuse.ts';
@@ -21,8 +22,10 @@ export type EdgeVerifierOptions = VerifierDeps &
   ({ readonly config: Config } | { readonly vars: Vars }) & {
     /** Name of the KV binding for the shared key cache. Default `JWKS_CACHE`; absent binding = no KV tier. */
     readonly kvBinding?: string;
-    /** Which lines are logged: `error`, `warn`, `info` (one per request decision) or `debug`. Default `info`. */
+    /** Which lines are logged: `error`, `warn`, `info` or `debug` (`LOG_LEVELS`). Default `info`. */
     readonly logLevel?: LogLevel;
+    /** The share of allowed requests whose decision line is written at `info`, 0 to 1. Default `DEFAULT_LOG_SUCCESS_SAMPLE`. */
+    readonly logSuccessSample?: number;
   };
 
 /**
@@ -34,7 +37,9 @@ export function edgeVerifier(options: EdgeVerifierOptions): MiddlewareHandler {
   const log = levelledLogger(options.log ?? consoleLogger, options.logLevel ?? 'info');
   return verifierMiddleware(createVerifier(configOf(options), { ...options, log }), {
     kvBinding: options.kvBinding ?? 'JWKS_CACHE',
-    report: createReporter(log, options.logLevel ?? 'info'),
+    report: createReporter(log, options.logLevel ?? 'info', {
+      successSample: options.logSuccessSample ?? DEFAULT_LOG_SUCCESS_SAMPLE,
+    }),
   });
 }
 

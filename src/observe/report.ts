@@ -28,20 +28,33 @@ export const ANALYTICS_BINDING = 'AUTH_ANALYTICS';
 
 export type Reporter = (env: unknown, outcome: RequestOutcome) => void;
 
+/** Which successes get a decision line at `info`: every refusal and failure does, and every success at `debug`. */
+export interface SuccessSampling {
+  /** The share of successes written, 0 to 1. Default 1 (the gateway passes `LOG_SUCCESS_SAMPLE`). */
+  readonly successSample?: number;
+  /** Default `Math.random`. */
+  readonly random?: () => number;
+}
+
 /**
  * One structured line per request decision (`event: "request"`, at `error` for 5xx, `warn` for
- * other refusals, `info` otherwise; `debug` adds the token's `alg`), and, when `AUTH_ANALYTICS`
+ * other refusals, `info` otherwise, for a sampled share of successes at `info`; `debug` writes
+ * every one and adds the token's `alg`), and, when `AUTH_ANALYTICS`
  * is bound, one Analytics Engine data point: blobs outcome, route, issuer, key tier; doubles
  * verify ms, origin ms, status; index issuer. Nothing from the token but its `alg` and the `kid`
  * of a key we hold.
  */
-export function createReporter(log: Logger, level: LogLevel): Reporter {
+export function createReporter(log: Logger, level: LogLevel, sampling: SuccessSampling = {}): Reporter {
   const debug = level === 'debug';
   const kept = LOG_LEVELS.indexOf(level);
+  const { successSample = 1, random = Math.random } = sampling;
   return (env, { outcome, status, method, path, decision, originMs, error }) => {
     const lineLevel = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
-    // Below the level, the line is not even built.
-    if (LOG_LEVELS.indexOf(lineLevel) <= kept) {
+    // Below the level, or a success left out of the sample, the line is not even built.
+    const written =
+      LOG_LEVELS.indexOf(lineLevel) <= kept &&
+      (lineLevel !== 'info' || debug || successSample >= 1 || random() < successSample);
+    if (written) {
       log('request', {
         level: lineLevel,
         outcome,

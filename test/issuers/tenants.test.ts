@@ -20,11 +20,15 @@ async function multiTenant(tenants: string[], extra: Record<string, unknown> = {
   const keys = await TestIssuer.create();
   const origin = new TestOrigin();
   const template = `${keys.url}/{tenantid}/v2.0`;
-  const vars = policyVars({
-    issuers: { entra: { issuer: template, tenants, jwks_uri: keys.jwksUri, audiences: [AUDIENCE], ...extra } },
-    routes: [{ path: '/*', access: 'required' }],
-    origin: origin.url,
-  });
+  const vars = policyVars(
+    {
+      issuers: { entra: { issuer: template, tenants, jwks_uri: keys.jwksUri, audiences: [AUDIENCE], ...extra } },
+      routes: [{ path: '/*', access: 'required' }],
+      origin: origin.url,
+    },
+    // Every success gets its decision line, not a sample: the test reads the tenant from it.
+    { LOG_SUCCESS_SAMPLE: '1' },
+  );
   const mint = (tenant: string, claims: Record<string, unknown> = {}) =>
     keys.mint({ claims: { iss: `${keys.url}/${tenant}/v2.0`, tid: tenant, ...claims } });
   return { keys, origin, vars, mint };
