@@ -3,8 +3,14 @@ import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEV_INTROSPECTION_CLIENT } from '../../scripts/dev-introspection-client.ts';
 import { parseConfig } from '../../src/config.ts';
-import { INTROSPECTION_MAX_IN_FLIGHT, INTROSPECTION_UNAVAILABLE_RETRY_AFTER_SECONDS } from '../../src/constants.ts';
+import {
+  INTROSPECTION_MAX_IN_FLIGHT,
+  INTROSPECTION_TIMEOUT_MS,
+  INTROSPECTION_UNAVAILABLE_RETRY_AFTER_SECONDS,
+} from '../../src/constants.ts';
 import type { Env } from '../../src/env.ts';
+import { createIntrospector } from '../../src/keys/introspection/introspector.ts';
+import { newDecision } from '../../src/observe/decision.ts';
 import { createApp } from '../../src/worker/app.ts';
 import { AUDIENCE, TestIssuer } from '../helpers/issuer.ts';
 import { type Echo, TestOrigin } from '../helpers/origin.ts';
@@ -417,6 +423,48 @@ describe('opaque tokens (RFC 7662 introspection)', () => {
     discoveryDown = false;
     clock += INTROSPECTION_UNAVAILABLE_RETRY_AFTER_SECONDS * 1000;
     expect(await call()).toBe('ok');
+  });
+
+  it('a request sharing another request’s call waits for it at most the call’s own timeout, then answers 503', async () => {
+    // On Workers, the call of a request whose client went away may never settle for the others.
+    const issuer = await TestIssuer.create();
+    let now = Date.now();
+    let timers: { at: number; task: () => void }[] = [];
+    const clock = {
+      now: () => now,
+      after(ms: number, task: () => void) {
+        const timer = { at: now + ms, task };
+        timers.push(timer);
+        return () => {
+          timers = timers.filter((t) => t !== timer);
+        };
+      },
+    };
+    const config = parseConfig(introspecting(issuer, new TestOrigin())).issuers[0] as Parameters<
+      typeof createIntrospector
+    >[0];
+    const never: typeof fetch = () => new Promise<Response>(() => {});
+    const introspector = createIntrospector(config, { now: clock.now, clock, log: () => {}, fetch: never });
+    const io = { cache: undefined, secret: () => DEV_INTROSPECTION_CLIENT.secret, waitUntil() {} };
+    const token = opaque();
+    void introspector.introspect(token, io, newDecision());
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    let settled: string | undefined;
+    const waiter = introspector.introspect(token, io, newDecision()).then(
+      () => 'answered',
+      (error: { code?: string }) => error.code,
+    );
+    void waiter.then((code) => {
+      settled = code;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    now += INTROSPECTION_TIMEOUT_MS - 1;
+    for (const timer of timers.filter((t) => t.at <= now)) timer.task();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(settled).toBeUndefined();
+    now += 1;
+    for (const timer of timers.filter((t) => t.at <= now)) timer.task();
+    expect(await waiter).toBe('introspection_unavailable');
   });
 
   it('works from the flat variables, the endpoint found in the issuer metadata', async () => {

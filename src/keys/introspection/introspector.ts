@@ -3,6 +3,7 @@ import {
   INTROSPECTION_CACHE_MAX_ENTRIES,
   INTROSPECTION_INACTIVE_CACHE_SECONDS,
   INTROSPECTION_MAX_IN_FLIGHT,
+  INTROSPECTION_TIMEOUT_MS,
   INTROSPECTION_UNAVAILABLE_RETRY_AFTER_SECONDS,
   TIER_READ_TIMEOUT_MS,
 } from '../../constants.ts';
@@ -177,6 +178,19 @@ export function createIntrospector(issuer: IssuerConfig, deps: IntrospectorDeps)
     }
   }
 
+  /**
+   * Another request's call, waited on for the call's own timeout at most: on Workers a promise
+   * owned by a request that ends (its client went away) may never settle for the others, and a
+   * request that waits on it forever is cancelled by the runtime as hung.
+   */
+  async function sharedAnswer(shared: Promise<IntrospectionAnswer>): Promise<IntrospectionAnswer> {
+    try {
+      return await within(shared, INTROSPECTION_TIMEOUT_MS, clock);
+    } catch (error) {
+      throw error instanceof VerifierError ? error : new VerifierError('introspection_unavailable');
+    }
+  }
+
   function refusalFor(error: unknown, key: string, io: IntrospectionIo): VerifierError {
     if (!(error instanceof IntrospectionFailure)) {
       return error instanceof VerifierError ? error : new VerifierError('introspection_unavailable');
@@ -204,11 +218,13 @@ export function createIntrospector(issuer: IssuerConfig, deps: IntrospectorDeps)
         return held.answer;
       }
       if (held) memory.delete(key);
-      let pending = inFlight.get(key);
-      if (!pending) {
-        pending = call(key, token, io, decision).finally(() => inFlight.delete(key));
-        inFlight.set(key, pending);
-      } else decision.keyTier = 'introspection';
+      const shared = inFlight.get(key);
+      if (shared) {
+        decision.keyTier = 'introspection';
+        return sharedAnswer(shared);
+      }
+      const pending = call(key, token, io, decision).finally(() => inFlight.delete(key));
+      inFlight.set(key, pending);
       return pending;
     },
   };
