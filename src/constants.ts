@@ -285,3 +285,6 @@ export const DEFAULT_FORWARD_OVERRIDE_HEADERS = false;
  * debug. A line per success costs a high-traffic API more than verifying a repeated token does.
  */
 export const DEFAULT_LOG_SUCCESS_SAMPLE = 0.01;
+
+/** Where a token is read unless the policy says otherwise: the Authorization header only. */
+export const DEFAULT_TOKEN_SOURCES = ['authorization'] as const;

@@ -40,6 +40,7 @@ interface ErrorSpec {
   readonly when: string;
 }
 
+/** Every refusal code with its status, challenge, fixed description, pipeline stage and when it happens. */
 export const ERROR_SPECS = {
   missing_token: {
     status: 401,
@@ -355,6 +356,7 @@ export const ERROR_SPECS = {
   },
 } as const satisfies Record<string, ErrorSpec>;
 
+/** A refusal's stable code, as the problem body's `code` and the decision line's `outcome` carry it. */
 export type ErrorCode = keyof typeof ERROR_SPECS;
 
 /** What a refusal on a route that accepts DPoP tells the client (RFC 9449 §7.1). */
@@ -367,6 +369,7 @@ export interface DpopChallenge {
   readonly scheme: 'bearer' | 'dpop' | undefined;
 }
 
+/** A refusal: its `code` decides the response (`ERROR_SPECS`), at the one refusal boundary. */
 export class VerifierError extends Error {
   readonly code: ErrorCode;
   readonly status: number;

@@ -43,14 +43,17 @@ export interface AuthResult {
 
 /** A request's outcome: the route it matched (its origin and rules), and its identity (`null` when it has none). */
 export interface Authenticated {
+  /** The route the request matched (its origin and rules). */
   readonly route: RouteConfig;
   /** The URL the origin receives: the normalised path that the route matched, the query as sent. */
   readonly url: URL;
+  /** The verified identity; `null` on a public route, a CORS preflight, or an optional route without a token. */
   readonly auth: AuthResult | null;
   /** What each step found (route, issuer, key), for the request's decision line. */
   readonly decision: Decision;
 }
 
+/** What the verifier takes from outside: its clock, logger and fetch (each defaults to the runtime's). */
 export interface VerifierDeps {
   /** Clock in epoch milliseconds. Default `Date.now`. */
   readonly now?: () => number;
@@ -65,7 +68,9 @@ export interface VerifierDeps {
 /** The request's I/O: the key cache's, the Worker's secrets (decryption keys, the DPoP nonce secret), the DPoP replay check. */
 export interface RequestIo extends TokenIo, DpopIo {}
 
+/** The verification pipeline for one config, built once per isolate: it holds the isolate's key caches. */
 export interface Verifier {
+  /** The config it was built from. */
   readonly config: Config;
   /** What every challenge carries (realm, RFC 9728 metadata URL). */
   readonly challenge: ChallengeContext;

@@ -18,6 +18,7 @@ declare module 'hono' {
   }
 }
 
+/** Options of `edgeVerifier`: a config or the variables it is parsed from, the verifier's dependencies, the KV binding and the log settings. */
 export type EdgeVerifierOptions = VerifierDeps &
   ({ readonly config: Config } | { readonly vars: Vars }) & {
     /** Name of the KV binding for the shared key cache. Default `JWKS_CACHE`; absent binding = no KV tier. */

@@ -23,9 +23,13 @@ export interface IssuerConfig {
   readonly clientIds: readonly string[];
   /** JWKS URL; `undefined` means discover it from the issuer's metadata. */
   readonly jwksUri: string | undefined;
+  /** Accepted `alg` values (`issuers.<id>.algorithms`; default `DEFAULT_ALGORITHMS`). */
   readonly algorithms: readonly string[];
+  /** Tolerance for `exp`, `nbf` and `iat` (default `DEFAULT_CLOCK_SKEW_SECONDS`). */
   readonly clockSkewSeconds: number;
+  /** How long a fetched JWKS is fresh (default `DEFAULT_JWKS_CACHE_TTL_SECONDS`). */
   readonly jwksCacheTtlSeconds: number;
+  /** Least time between issuer fetches for unknown kids without the coordinator (default `DEFAULT_JWKS_REFRESH_COOLDOWN_SECONDS`). */
   readonly jwksRefreshCooldownSeconds: number;
   /** Accepted `typ` values, lower-case without `application/` (RFC 9068 §4); `undefined`: not checked. */
   readonly tokenTypes: readonly string[] | undefined;
@@ -98,15 +102,19 @@ export interface PathRules {
   readonly pathParameters: PathParameters;
 }
 
+/** One route: the requests it matches (methods, path) and what it requires of them. */
 export interface RouteConfig {
   /** `any`: the flat variables' catch-all, which also matches paths no pattern may match. */
   readonly path: PathPattern | 'any';
   /** Upper-case methods; `undefined`: every method. */
   readonly methods: readonly string[] | undefined;
+  /** `public` (no token checked), `optional` (a token is verified when sent) or `required`. */
   readonly access: Access;
   /** The issuers whose tokens this route accepts (direct references into `Config.issuers`). */
   readonly issuers: readonly IssuerConfig[];
+  /** Scopes the token must grant: every one of `all`, and one of `any` when it is not empty. */
   readonly scopes: { readonly all: readonly string[]; readonly any: readonly string[] };
+  /** Claim rules the token must meet, every one (403 `claim_mismatch` otherwise). */
   readonly claims: readonly ClaimRule[];
   /** This route's origin base URL; `undefined` for both this and `originService`: the config's. */
   readonly origin: string | undefined;
@@ -142,7 +150,9 @@ export interface ResourceConfig {
   readonly scopesSupported: readonly string[] | undefined;
 }
 
+/** The validated configuration `parseConfig` returns and the verifier runs: the policy, compiled. */
 export interface Config {
+  /** Every issuer the policy trusts, by id; a route names the ones it accepts. */
   readonly issuers: readonly IssuerConfig[];
   /** First match wins; a request no route matches is refused with 404 `no_route`. */
   readonly routes: readonly RouteConfig[];
@@ -158,6 +168,7 @@ export interface Config {
   readonly originService: string | undefined;
   /** Milliseconds to wait for the origin's response headers before answering 504 `origin_timeout`. */
   readonly originTimeoutMs: number;
+  /** The `realm` of every challenge (default `DEFAULT_REALM`). */
   readonly realm: string;
   /** Verified claims sent to the origin as request headers. */
   readonly headers: readonly HeaderMapping[];

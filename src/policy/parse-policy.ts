@@ -14,6 +14,7 @@ import {
   DEFAULT_REALM,
   DEFAULT_SCOPE_CLAIMS,
   DEFAULT_TENANT_CLAIM,
+  DEFAULT_TOKEN_SOURCES,
   MAX_ORIGIN_TIMEOUT_SECONDS,
 } from '../constants.ts';
 import { ConfigError } from '../errors.ts';
@@ -87,7 +88,7 @@ function compilePolicy(policy: Policy, fallbacks: PolicyFallbacks): Config {
     forwardAuthorization: policy.forward_authorization ?? DEFAULT_FORWARD_AUTHORIZATION,
     tokenSources:
       policy.token_sources === undefined
-        ? DEFAULT_TOKEN_SOURCES
+        ? DEFAULT_TOKEN_SOURCES.map((kind) => ({ kind }))
         : compileTokenSources('POLICY.token_sources', policy.token_sources),
     paths,
     forwardOverrideHeaders: policy.forward_override_headers ?? DEFAULT_FORWARD_OVERRIDE_HEADERS,
@@ -247,7 +248,6 @@ function compileRoute(
 }
 
 /** Only `Authorization` (RFC 6750 §2.1), as before token sources existed. */
-const DEFAULT_TOKEN_SOURCES: readonly TokenSourceConfig[] = [{ kind: 'authorization' }];
 
 /** Names that are not a token's place: the credentials header itself, the connection's, the cookies'. */
 const NOT_A_TOKEN_HEADER = new Set(['authorization', 'cookie', 'host', 'content-length', 'content-type']);

@@ -14,6 +14,7 @@ import {
   DEFAULT_REALM,
   DEFAULT_SCOPE_CLAIMS,
   DEFAULT_TENANT_CLAIM,
+  DEFAULT_TOKEN_SOURCES,
   HMAC_ALGORITHMS,
   MAX_INTROSPECTION_CACHE_SECONDS,
   MAX_JWKS_CACHE_TTL_SECONDS,
@@ -322,7 +323,7 @@ export const policySchema = v.strictObject({
     ),
   ),
   token_sources: tokenSources(
-    'Where a token is read, in order: "authorization" (Authorization: Bearer or DPoP), { header }, { cookie }, { query } (discouraged; never forwarded). Default ["authorization"].',
+    `Where a token is read, in order: "authorization" (Authorization: Bearer or DPoP), { header }, { cookie }, { query } (discouraged; never forwarded). Default ${JSON.stringify(DEFAULT_TOKEN_SOURCES)}.`,
   ),
   path_parameters: pathParameters(
     `A path segment holding \`;\`: refuse (404; servlet containers read \`..;\` as \`..\`) or keep (the origin reads \`;\` as data; matched literally). Default ${DEFAULT_PATH_RULES.pathParameters}.`,

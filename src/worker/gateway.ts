@@ -17,6 +17,7 @@ const MAX_BUILT_GATEWAYS = 16;
 /** A Worker handler with both entry points. */
 export type Gateway = Required<Pick<ExportedHandler<Env>, 'fetch' | 'scheduled'>>;
 
+/** Options of `createGateway`: the app's dependencies, and a config or variables instead of the Worker's env. */
 export interface GatewayOptions extends AppDeps {
   /** A config built in code. Default: parsed from the Worker's variables (flat or POLICY) on the first request. */
   readonly config?: Config;
