@@ -11,10 +11,10 @@ const LEASE_KEY_BASE = 'https://jwks-cache.edge-verifier.invalid/v1/lease/';
  * right now, so that the other isolates of the data centre wait for its copy instead of each
  * fetching the same set (a rotation reaches several isolates of a busy data centre within the
  * fetch's round trip). The Cache API has no compare-and-set: an isolate that takes the lease reads
- * it back, and only the one whose note is there `COLO_LEASE_SETTLE_MS` later fetches (the last writer wins), so isolates that
- * all found the lease lapsed at once (every waiter polls it) do not all fetch. Advisory all the
- * same: a Cache API that fails to store or read the note lets the isolate fetch, and a lease
- * outlives nothing but its own short bound.
+ * it back, and only the one whose note is there `COLO_LEASE_SETTLE_MS` later fetches (the last
+ * writer wins), so isolates that all found the lease lapsed at once (every waiter polls it) do not
+ * all fetch. Advisory all the same: a Cache API that fails to store or read the note lets the
+ * isolate fetch, and a lease outlives nothing but its own short bound.
  */
 export interface ColoLease {
   /** The lease another isolate holds now, or `undefined`. */

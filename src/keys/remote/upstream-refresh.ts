@@ -68,12 +68,11 @@ export function createUpstreamRefresh(deps: UpstreamRefreshDeps): UpstreamRefres
    * `COLO_LEASE_POLL_MS`: the set it fetched when it is newer than ours and `satisfied`, or its
    * failure (thrown, as if this isolate had fetched and failed). `undefined`: no lease, or it
    * lapsed with nothing to show, so this isolate fetches itself. For a kid, a sibling's set that
-   * came and lacks it is the answer: the request waited for one upstream fetch and never starts a
-   * second one after it (a flood of made-up kids costs the data centre one call per lease).
+   * comes and lacks it is the answer at once: the request waited for one upstream fetch and never
+   * starts a second one after it (a flood of made-up kids costs the data centre one call per lease).
    */
   async function waitForColoFetch(io: ResolverIo, lease: ColoLease, wait: ColoWait): Promise<LoadedSet | undefined> {
     const cache = sharedTiers(io, tierLog, clock).cache;
-    let delivered: LoadedSet | undefined;
     for (let held = await lease.held(key); held; held = await lease.held(key)) {
       if (held.failed) throw new KeySourceError('issuer failing (another isolate of this data centre)');
       // Siblings taking the lease one after another (a flood of made-up kids) must not hold a request.
@@ -83,11 +82,10 @@ export function createUpstreamRefresh(deps: UpstreamRefreshDeps): UpstreamRefres
       const current = memory.loaded;
       if (record && (!current || record.fetchedAt > current.record.fetchedAt)) {
         const set = memory.install(record, 'cache_api');
-        if (await wait.satisfied(set)) return set;
-        delivered = set;
+        if (wait.forKid || (await wait.satisfied(set))) return set;
       }
     }
-    return wait.forKid ? delivered : undefined;
+    return undefined;
   }
 
   return {
