@@ -80,6 +80,25 @@ describe('verified-token cache', () => {
     expect(cache.size).toBe(1);
   });
 
+  it('serves only the token it holds: one with another payload and the same signature never hits, and each verified one gets its own payload', () => {
+    const cache = createVerifiedTokenCache(64);
+    const now = 1_000_000_000_000;
+    const signature = 'S'.repeat(43);
+    const held = `eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1c2VyIn0.${signature}`;
+    const tampered = `eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.${signature}`;
+    cache.set(held, { sub: 'user', exp: 2_000_000_000 }, 'v1');
+    cache.set(held, { sub: 'user', exp: 2_000_000_000 }, 'v1');
+    expect(cache.get(held, now, 'v1')?.sub).toBe('user');
+    // Same fingerprint (the signature's end), another token: a miss, in either generation.
+    expect(cache.get(tampered, now, 'v1')).toBeUndefined();
+    expect(cache.get(held, now, 'v1')?.sub).toBe('user');
+    // Once the other token has verified too (twice: admitted), each is served its own payload only.
+    cache.set(tampered, { sub: 'other', exp: 2_000_000_000 }, 'v1');
+    cache.set(tampered, { sub: 'other', exp: 2_000_000_000 }, 'v1');
+    expect(cache.get(tampered, now, 'v1')?.sub).toBe('other');
+    expect(cache.get(held, now, 'v1')?.sub).not.toBe('other');
+  });
+
   it('keeps a recently read token and drops the least recently used one', () => {
     const cache = createVerifiedTokenCache(4);
     const payload = (sub: string) => ({ sub, exp: 2_000_000_000 });
