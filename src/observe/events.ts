@@ -18,7 +18,7 @@ interface EventSpec {
 export const LOG_EVENTS = {
   request: {
     level: 'info',
-    when: 'one decision line per request: at error for a 5xx, warn for another refusal, info when forwarded or answered; debug adds the token alg',
+    when: 'the decision line: for every refusal (warn) and failure (error, a 5xx), and for a sampled share of the requests forwarded or answered (info, LOG_SUCCESS_SAMPLE; every one at debug, with the token alg)',
   },
   config_invalid: {
     level: 'error',
