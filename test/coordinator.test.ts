@@ -6,7 +6,7 @@ import { type CoordinatorState, createCoordinator } from '../src/coordinator/coo
 import type { KeySetRequest } from '../src/coordinator/protocol.ts';
 import type { Env } from '../src/env.ts';
 import type { Logger } from '../src/observe/log.ts';
-import type { Clock } from '../src/shared/clock.ts';
+import { manualClock } from './helpers/clock.ts';
 import { makeKey, TestIssuer } from './helpers/issuer.ts';
 import { TestOrigin } from './helpers/origin.ts';
 import { readKv } from './helpers/tiers.ts';
@@ -181,36 +181,13 @@ describe('JWKS coordinator (Durable Object)', () => {
   });
 });
 
-/** A clock that moves only when told to; timers are not needed by the decisions under test. */
-/** A clock that moves only when told, running the timers that come due as it does. */
-function manualClock(start = 1_000_000): Clock & { advance(ms: number): void } {
-  let now = start;
-  let timers: { at: number; task: () => void }[] = [];
-  return {
-    now: () => now,
-    after: (ms, task) => {
-      const timer = { at: now + ms, task };
-      timers.push(timer);
-      return () => {
-        timers = timers.filter((t) => t !== timer);
-      };
-    },
-    advance: (ms) => {
-      now += ms;
-      const due = timers.filter((t) => t.at <= now);
-      timers = timers.filter((t) => t.at > now);
-      for (const t of due) t.task();
-    },
-  };
-}
-
 /** Lets pending promise reactions run (a coordinator reads its storage before deciding). */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe('coordinator decisions', () => {
   async function setUp() {
     const issuer = await TestIssuer.create();
-    const clock = manualClock();
+    const clock = manualClock(1_000_000);
     let stored: CoordinatorState | undefined;
     const kvWrites: string[] = [];
     const wakeUps: number[] = [];

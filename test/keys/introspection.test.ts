@@ -12,6 +12,7 @@ import type { Env } from '../../src/env.ts';
 import { createIntrospector } from '../../src/keys/introspection/introspector.ts';
 import { newDecision } from '../../src/observe/decision.ts';
 import { createApp } from '../../src/worker/app.ts';
+import { manualClock } from '../helpers/clock.ts';
 import { AUDIENCE, TestIssuer } from '../helpers/issuer.ts';
 import { type Echo, TestOrigin } from '../helpers/origin.ts';
 import { policyIssuer, policyVars } from '../helpers/policy.ts';
@@ -428,18 +429,7 @@ describe('opaque tokens (RFC 7662 introspection)', () => {
   it('a request sharing another request’s call waits for it at most the call’s own timeout, then answers 503', async () => {
     // On Workers, the call of a request whose client went away may never settle for the others.
     const issuer = await TestIssuer.create();
-    let now = Date.now();
-    let timers: { at: number; task: () => void }[] = [];
-    const clock = {
-      now: () => now,
-      after(ms: number, task: () => void) {
-        const timer = { at: now + ms, task };
-        timers.push(timer);
-        return () => {
-          timers = timers.filter((t) => t !== timer);
-        };
-      },
-    };
+    const clock = manualClock();
     const config = parseConfig(introspecting(issuer, new TestOrigin())).issuers[0] as Parameters<
       typeof createIntrospector
     >[0];
@@ -458,12 +448,10 @@ describe('opaque tokens (RFC 7662 introspection)', () => {
       settled = code;
     });
     await new Promise((resolve) => setTimeout(resolve, 20));
-    now += INTROSPECTION_TIMEOUT_MS - 1;
-    for (const timer of timers.filter((t) => t.at <= now)) timer.task();
+    clock.advance(INTROSPECTION_TIMEOUT_MS - 1);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(settled).toBeUndefined();
-    now += 1;
-    for (const timer of timers.filter((t) => t.at <= now)) timer.task();
+    clock.advance(1);
     expect(await waiter).toBe('introspection_unavailable');
   });
 

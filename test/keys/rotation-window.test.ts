@@ -7,6 +7,7 @@ import { type CoordinatorState, createCoordinator } from '../../src/coordinator/
 import type { Env } from '../../src/env.ts';
 import type { Clock } from '../../src/shared/clock.ts';
 import { createApp, type GatewayApp } from '../../src/worker/app.ts';
+import { manualClock } from '../helpers/clock.ts';
 import { makeKey, TestIssuer } from '../helpers/issuer.ts';
 import { TestOrigin } from '../helpers/origin.ts';
 import { bearer, varsFor } from '../helpers/worker.ts';
@@ -19,28 +20,6 @@ import { bearer, varsFor } from '../helpers/worker.ts';
 beforeEach(() => {
   vi.spyOn(console, 'log').mockImplementation(() => {});
 });
-
-/** A clock that moves only when told, running the timers that come due. */
-function worldClock(): Clock & { advance(ms: number): void } {
-  let now = Date.now();
-  let timers: { at: number; task: () => void }[] = [];
-  return {
-    now: () => now,
-    after(ms, task) {
-      const timer = { at: now + ms, task };
-      timers.push(timer);
-      return () => {
-        timers = timers.filter((t) => t !== timer);
-      };
-    },
-    advance(ms) {
-      now += ms;
-      const due = timers.filter((t) => t.at <= now);
-      timers = timers.filter((t) => t.at > now);
-      for (const t of due) t.task();
-    },
-  };
-}
 
 /** The coordinator module on the world's clock, behind a namespace the isolates bind as JWKS_COORDINATOR. */
 function coordinatorNamespace(clock: Clock, broken = false) {
@@ -65,14 +44,14 @@ function coordinatorNamespace(clock: Clock, broken = false) {
 }
 
 interface World {
-  readonly clock: ReturnType<typeof worldClock>;
+  readonly clock: ReturnType<typeof manualClock>;
   readonly isolates: [GatewayApp, GatewayApp];
   readonly vars: Env;
 }
 
 /** Two isolates of one data centre: each its own memory, one Cache API and KV between them. */
 function world(issuer: TestIssuer, cooldownSeconds: number, broken = false): World {
-  const clock = worldClock();
+  const clock = manualClock();
   const vars = varsFor(issuer, new TestOrigin(), {
     JWKS_REFRESH_COOLDOWN_SECONDS: String(cooldownSeconds),
     JWKS_COORDINATOR: coordinatorNamespace(clock, broken),
