@@ -50,6 +50,7 @@ export function isB64token(credentials: string): boolean {
 /** RFC 6750 §2.1: `Authorization: Bearer <token>`, or `DPoP <token>` (RFC 9449 §7.1). */
 export const authorizationSource: TokenSource = {
   label: 'authorization',
+  header: 'authorization',
   read(request) {
     const authorization = request.headers.get('authorization');
     return authorization === null ? undefined : extractCredentials(authorization);

@@ -10,6 +10,7 @@ import type { TokenSource } from './token-source.ts';
 export function headerSource(name: string): TokenSource {
   const source: TokenSource = {
     label: `header:${name}`,
+    header: name,
     read(request) {
       const value = request.headers.get(name);
       if (value === null) return undefined;

@@ -18,6 +18,8 @@ export interface TokenSource {
    * there but malformed is refused (it is never "no token").
    */
   read(request: Request, url: URL): Credentials | undefined;
+  /** The header this source's token is the whole value of, lower-case (`strip` removes it whole); none for a cookie or a query parameter. */
+  readonly header?: string;
   /** Removes this source's token from the headers the origin receives (`forward_authorization: false`). */
   strip(headers: Headers): void;
 }

@@ -1,12 +1,12 @@
-import type { Config, RouteConfig } from '../config.ts';
+import type { Config, RouteConfig, TokenSourceConfig } from '../config.ts';
 import { IDENTITY_SIGNING_SECRET_MIN_LENGTH } from '../constants.ts';
 import { compileTokenSources } from '../credentials/compile-sources.ts';
+import type { TokenSource } from '../credentials/token-source.ts';
 import { ConfigError, VerifierError } from '../errors.ts';
 import { IDENTITY_SIGNATURE_HEADER, importIdentityKey, signIdentity } from '../identity/signature.ts';
 import type { AuthResult } from '../verifier.ts';
 import { readBinding, readSecret, secretParser } from '../worker/secrets.ts';
 import { headerPlan, identityHeaderNames, originRequestHeaders } from './headers.ts';
-import { isWebSocketUpgrade } from './websocket.ts';
 
 /** The origin URL for a request: the origin's base path, then the request's path and query. */
 export function originUrl(origin: string, { pathname, search }: URL): string {
@@ -49,6 +49,22 @@ export function createForwarder(config: Config, { fetch: doFetch = fetch, now = 
     level.origin !== undefined || level.originService !== undefined;
   if (!hasOwn(config) && !config.routes.every(hasOwn)) throw new ConfigError('ORIGIN', 'is required');
   const plan = headerPlan(config);
+  /**
+   * The sources whose token the header plan has not removed already: `Authorization` is among
+   * the plan's removed names whenever tokens are not forwarded, and a delete costs a call into
+   * the runtime per request. Built once per source list.
+   */
+  const strippedBySource = new WeakMap<readonly TokenSourceConfig[], readonly TokenSource[]>();
+  const stripped = (configs: readonly TokenSourceConfig[]): readonly TokenSource[] => {
+    let sources = strippedBySource.get(configs);
+    if (sources === undefined) {
+      sources = compileTokenSources(configs).sources.filter(
+        (source) => source.header === undefined || !plan.removed.has(source.header),
+      );
+      strippedBySource.set(configs, sources);
+    }
+    return sources;
+  };
   const signer = config.signingSecret === undefined ? undefined : identitySigner(config.signingSecret);
 
   return async (request, url, route, auth, env) => {
@@ -58,13 +74,11 @@ export function createForwarder(config: Config, { fetch: doFetch = fetch, now = 
     const service =
       base === undefined ? serviceBinding(env, (route.originService ?? config.originService) as string) : undefined;
     const method = request.method;
-    const headers = originRequestHeaders(request.headers, auth, plan);
+    const headers = originRequestHeaders(request.headers, method, auth, plan);
     // The token stays where the client put it unless the policy says otherwise.
     if (!config.forwardAuthorization) {
-      for (const source of compileTokenSources(route.tokenSources ?? config.tokenSources).sources)
-        source.strip(headers);
+      for (const source of stripped(route.tokenSources ?? config.tokenSources)) source.strip(headers);
     }
-    if (method === 'GET' && isWebSocketUpgrade(request.headers)) headers.set('upgrade', 'websocket');
     const target = base === undefined ? serviceUrl(url) : originUrl(base, url);
     if (auth && signer) {
       const names = identityHeaderNames(headers, plan.mappings);

@@ -3,6 +3,7 @@ import { OVERRIDE_HEADERS } from '../routing/override-headers.ts';
 import type { AuthResult } from '../verifier.ts';
 import { AUTH_HEADER_PREFIX, NOT_FORWARDED } from './header-names.ts';
 import { isHeaderSafe, setMappedHeaders } from './identity-headers.ts';
+import { isWebSocketUpgrade } from './websocket.ts';
 
 /** What the policy says about the origin's request headers, fixed when the gateway is built. */
 export interface HeaderPlan {
@@ -34,14 +35,23 @@ export function headerPlan({
 /**
  * The headers the origin receives: the client's, minus hop-by-hop fields (and those the
  * client's `Connection` names), minus every `X-Auth-*` and mapped name, plus our identity
- * headers when verified. Runs on every request: one copy, then deletes only for names the
- * request actually has.
+ * headers when verified. A WebSocket handshake keeps its `Upgrade: websocket`. Runs on every
+ * request, where each call into `Headers` is a crossing into the runtime (a few thousand
+ * instructions): one copy, one pass over the names, then deletes only for names the request
+ * actually has, and the `Upgrade` value read only when the request has one.
  */
-export function originRequestHeaders(incoming: Headers, auth: AuthResult | null, plan: HeaderPlan): Headers {
+export function originRequestHeaders(
+  incoming: Headers,
+  method: string,
+  auth: AuthResult | null,
+  plan: HeaderPlan,
+): Headers {
   const headers = new Headers(incoming);
   let hasConnection = false;
+  let hasUpgrade = false;
   for (const name of incoming.keys()) {
     if (name === 'connection') hasConnection = true;
+    else if (name === 'upgrade') hasUpgrade = true;
     if (plan.removed.has(name) || name.startsWith(AUTH_HEADER_PREFIX)) headers.delete(name);
   }
   if (hasConnection) {
@@ -50,6 +60,7 @@ export function originRequestHeaders(incoming: Headers, auth: AuthResult | null,
       if (name) headers.delete(name);
     }
   }
+  if (hasUpgrade && method === 'GET' && isWebSocketUpgrade(incoming)) headers.set('upgrade', 'websocket');
   if (auth) {
     // A subject that cannot be a header value exactly is left out; the origin still has it in X-Auth-Claims.
     if (auth.subject !== undefined && isHeaderSafe(auth.subject)) headers.set('x-auth-subject', auth.subject);
