@@ -196,6 +196,13 @@ export const DPOP_REPLAY_TIMEOUT_MS = 1_000;
  */
 export const DECRYPTED_TOKEN_CACHE_MAX_ENTRIES = 1_024;
 
+/**
+ * Protected headers of signed tokens remembered parsed per isolate. An issuer signs every token
+ * with one of a handful of headers (`alg`, `kid`, `typ`), so a new token's header is nearly
+ * always one seen already; a header of someone spraying new ones only empties the table.
+ */
+export const PARSED_HEADER_CACHE_MAX_ENTRIES = 64;
+
 /** Access tokens are a few KB; anything larger is refused before any parsing. */
 export const MAX_TOKEN_LENGTH_BYTES = 16 * 1024;
 

@@ -29,6 +29,31 @@ export function base64urlToBytes(text: string, start = 0, end = text.length): Ui
   });
 }
 
+/** The alphabet only: no whitespace and no `=`, which a base64 decoder skips or accepts. */
+const BASE64URL_TEXT = /^[A-Za-z0-9_-]*$/;
+
+/**
+ * The bytes of `text[start, end)` when it is base64url characters only, of a length that is
+ * not 4n+1; `undefined` otherwise. Natively, the decoder refuses any other character but skips
+ * whitespace and accepts `=` padding, and each of those leaves fewer bytes than the length
+ * encodes: a length check finds them without a second pass over the text.
+ */
+export function base64urlToBytesChecked(text: string, start = 0, end = text.length): Uint8Array | undefined {
+  const length = end - start;
+  if (length % 4 === 1) return undefined;
+  const expected = (length * 3) >> 2;
+  const segment = start === 0 && end === text.length ? text : text.slice(start, end);
+  if (nativeFromBase64 === undefined) {
+    return BASE64URL_TEXT.test(segment) ? base64urlToBytesInJs(segment) : undefined;
+  }
+  try {
+    const bytes = nativeFromBase64(segment, { alphabet: 'base64url' });
+    return bytes.length === expected ? bytes : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The same decoding in JS, straight from the string: no intermediate strings, one allocation, the result. */
 export function base64urlToBytesInJs(text: string, start = 0, end = text.length): Uint8Array {
   const length = end - start;

@@ -1,16 +1,18 @@
 import type { JWTPayload } from 'jose';
 import { VerifierError } from '../errors.ts';
-import { BASE64URL_VALUE, base64urlToBinary } from '../shared/base64url.ts';
+import { PARSED_HEADER_CACHE_MAX_ENTRIES } from '../constants.ts';
+import { BASE64URL_VALUE, base64urlToBinary, base64urlToBytesChecked } from '../shared/base64url.ts';
 import { parseStrictJsonObject } from '../shared/strict-json.ts';
 
 /** Claims deeper than this are not access tokens; deep nesting only costs parse time (CVE-2025-53864 class). */
 const MAX_JSON_DEPTH = 16;
 
 /**
- * Three segments of base64url characters and nothing else. `atob` skips whitespace and
- * accepts `=` padding, so this is what keeps one token to one spelling.
+ * The signing input: two segments of base64url characters and nothing else. `atob` skips
+ * whitespace and accepts `=` padding, so this is what keeps one token to one spelling; the
+ * signature segment is held to the same by its checked decoding.
  */
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const SIGNING_INPUT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /** Bits of the last character that encode nothing, by length % 4: 2 (or 3) leftover characters leave 4 (or 2). */
 const UNUSED_BITS = [0, 0, 0xf, 0x3] as const;
@@ -27,28 +29,51 @@ const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * payload strict UTF-8 JSON objects without duplicate member names (RFC 7515 §5.2 lets a
  * verifier reject them; two parsers disagreeing on `{"alg":"RS256","alg":"none"}` is an attack)
  * and without deep nesting. It runs on every unverified token, so the scans are native (regex,
- * base64 and UTF-8 decoders) and only the duplicate count is ours.
- * Returns what it parsed, for the signature check (the header, and where the signing input ends)
- * and after it (the claims, which nobody has verified yet).
+ * base64 and UTF-8 decoders) and only the duplicate count is ours, and a header seen before is
+ * not parsed again.
+ * Returns what it parsed, for the signature check (the header, where the signing input ends and
+ * the signature's bytes) and after it (the claims, which nobody has verified yet).
  */
 export function parseTokenShape(token: string): TokenShape {
-  if (!COMPACT_JWS.test(token)) throw new VerifierError('malformed_token');
   const first = token.indexOf('.');
-  const second = token.indexOf('.', first + 1);
-  // jose decodes the signature itself; here it only has to be canonical, like the other two.
+  const second = first < 0 ? -1 : token.indexOf('.', first + 1);
+  if (second < 0 || !SIGNING_INPUT.test(token.slice(0, second))) throw new VerifierError('malformed_token');
   const canonical =
     hasCanonicalEnd(token, 0, first) &&
     hasCanonicalEnd(token, first + 1, second) &&
+    second + 1 < token.length &&
     hasCanonicalEnd(token, second + 1, token.length);
-  if (!canonical) throw new VerifierError('malformed_token');
-  const header = decodeText(token.slice(0, first));
+  // Decoded here, once: a third `.`, whitespace or padding in it leaves it undecodable.
+  const signature = canonical ? base64urlToBytesChecked(token, second + 1) : undefined;
+  if (signature === undefined) throw new VerifierError('malformed_token');
+  const header = protectedHeaderOf(token.slice(0, first));
   const payload = decodeText(token.slice(first + 1, second));
-  if (header === undefined || payload === undefined) throw new VerifierError('malformed_token');
+  if (payload === undefined) throw new VerifierError('malformed_token');
+  return { header, claims: strictJsonObject(payload), signingInputEnd: second, signature };
+}
+
+/** Flat protected headers parsed before, by their segment (`PARSED_HEADER_CACHE_MAX_ENTRIES`). */
+const parsedHeaders = new Map<string, Readonly<Record<string, unknown>>>();
+
+/**
+ * A JWS protected header, a strict JSON object. One whose members are all plain values (an
+ * access token's `alg`, `kid`, `typ`) is remembered, frozen, by its exact text: the same bytes
+ * parse to the same object, and most tokens carry one of their issuer's few headers. One that
+ * holds an object (a DPoP proof's `jwk`, one per client) is parsed each time and not kept.
+ */
+function protectedHeaderOf(segment: string): Readonly<Record<string, unknown>> {
+  const known = parsedHeaders.get(segment);
+  if (known !== undefined) return known;
+  const text = decodeText(segment);
+  if (text === undefined) throw new VerifierError('malformed_token');
+  const header = strictJsonObject(text);
   // RFC 7797 unencoded payloads are never valid for a JWT (RFC 7797 §7); a `b64` member without
   // `crit` would be read differently by verifiers that do and do not know it, so refuse it outright.
-  const protectedHeader = strictJsonObject(header);
-  if ('b64' in protectedHeader) throw new VerifierError('malformed_token');
-  return { header: protectedHeader, claims: strictJsonObject(payload), signingInputEnd: second };
+  if ('b64' in header) throw new VerifierError('malformed_token');
+  if (Object.values(header).some((value) => typeof value === 'object' && value !== null)) return header;
+  if (parsedHeaders.size >= PARSED_HEADER_CACHE_MAX_ENTRIES) parsedHeaders.clear();
+  parsedHeaders.set(segment, Object.freeze(header));
+  return header;
 }
 
 /** Five segments (RFC 7516 §7.1); the encrypted key is empty for direct key agreement (ECDH-ES). */
@@ -106,6 +131,8 @@ export interface TokenShape {
   readonly claims: JWTPayload;
   /** Index of the second `.`: the signing input is `token[0, signingInputEnd)`, the signature follows it. */
   readonly signingInputEnd: number;
+  /** The signature segment's bytes (their length is not checked against the `alg` yet). */
+  readonly signature: Uint8Array;
 }
 
 /**

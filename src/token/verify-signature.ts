@@ -1,6 +1,5 @@
 import type { JWSHeaderParameters } from 'jose';
 import { VerifierError } from '../errors.ts';
-import { base64urlToBytes } from '../shared/base64url.ts';
 import type { TokenShape } from './token-shape.ts';
 
 /** The keys that may verify a token with this header, each imported for its `alg` (the key index). */
@@ -55,14 +54,13 @@ export async function verifySignature(
   getKeys: KeysLookup,
   mayVerify?: KeyFilter,
 ): Promise<void> {
-  const { header, signingInputEnd } = shape;
+  const { header, signingInputEnd, signature } = shape;
   if (header.crit !== undefined) throw new VerifierError('malformed_token');
   const alg = header.alg;
   if (typeof alg !== 'string' || alg === '') throw new VerifierError('malformed_token');
   const params = VERIFY_PARAMS[alg];
   if (!algorithms.includes(alg) || params === undefined) throw new VerifierError('alg_not_allowed');
   const keys = await getKeys(header as JWSHeaderParameters);
-  const signature = base64urlToBytes(token, signingInputEnd + 1);
   const ecdsaBytes = ECDSA_SIGNATURE_BYTES[alg];
   if (ecdsaBytes !== undefined && signature.length !== ecdsaBytes) throw new VerifierError('bad_signature');
   const signingInput = encoder.encode(token.slice(0, signingInputEnd));
