@@ -2,6 +2,7 @@ import type { Config, RouteConfig } from '../config.ts';
 import { IDENTITY_SIGNING_SECRET_MIN_LENGTH } from '../constants.ts';
 import { compileTokenSources } from '../credentials/compile-sources.ts';
 import { ConfigError, VerifierError } from '../errors.ts';
+import type { IdentityAssertions } from '../identity/identity-assertions.ts';
 import { IDENTITY_SIGNATURE_HEADER, importIdentityKey, signIdentity } from '../identity/signature.ts';
 import type { AuthResult } from '../verifier.ts';
 import { readBinding, readSecret, secretParser } from '../worker/secrets.ts';
@@ -35,6 +36,8 @@ export type Forward = (
 export interface ForwardDeps {
   readonly fetch?: typeof fetch;
   readonly now?: () => number;
+  /** The identity assertions a verified request carries (`createIdentityAssertions`). Default: none. */
+  readonly assertions?: IdentityAssertions | undefined;
 }
 
 /**
@@ -44,7 +47,10 @@ export interface ForwardDeps {
  * upgrade is passed on and the origin's 101 returned with its socket. An origin is a URL or a
  * Worker service binding; both get the same request, headers and error mapping.
  */
-export function createForwarder(config: Config, { fetch: doFetch = fetch, now = Date.now }: ForwardDeps = {}): Forward {
+export function createForwarder(
+  config: Config,
+  { fetch: doFetch = fetch, now = Date.now, assertions }: ForwardDeps = {},
+): Forward {
   const hasOwn = (level: Pick<RouteConfig, 'origin' | 'originService'>) =>
     level.origin !== undefined || level.originService !== undefined;
   if (!hasOwn(config) && !config.routes.every(hasOwn)) throw new ConfigError('ORIGIN', 'is required');
@@ -66,8 +72,11 @@ export function createForwarder(config: Config, { fetch: doFetch = fetch, now = 
     }
     if (method === 'GET' && isWebSocketUpgrade(request.headers)) headers.set('upgrade', 'websocket');
     const target = base === undefined ? serviceUrl(url) : originUrl(base, url);
+    // Set after the client's copy was stripped, and before the signature, which covers it.
+    const assertion = auth ? await assertions?.headerFor(route, auth, env) : undefined;
+    if (assertion) headers.set(assertion[0], assertion[1]);
     if (auth && signer) {
-      const names = identityHeaderNames(headers, plan.mappings);
+      const names = identityHeaderNames(headers, plan.mappings, assertion?.[0]);
       headers.set(
         IDENTITY_SIGNATURE_HEADER,
         await signIdentity(await signer(env), {
