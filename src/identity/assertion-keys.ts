@@ -43,6 +43,18 @@ const WHAT = 'must be a JWK Set of private EC P-256 or Ed25519 keys, each with a
  * the origin would refuse every assertion it signed.
  */
 export function parseAssertionKeys(secretName: string, text: string): Promise<AssertionKeys> {
+  return importKeys(
+    checkAssertionKeys(secretName, text),
+    (detail) => new ConfigError(secretName, `${WHAT}: ${detail}`),
+  );
+}
+
+/**
+ * The keys' shape, without importing them: each one's family and `kid`, the first the signer.
+ * Throws `ConfigError` naming the secret and the key's position. `npm run check-config` runs
+ * this on a secret it can read.
+ */
+export function checkAssertionKeys(secretName: string, text: string): readonly CheckedKey[] {
   const problem = (detail: string) => new ConfigError(secretName, `${WHAT}: ${detail}`);
   let set: unknown;
   try {
@@ -53,16 +65,16 @@ export function parseAssertionKeys(secretName: string, text: string): Promise<As
   const keys = (set as { keys?: unknown } | null)?.keys;
   if (!Array.isArray(keys) || keys.length === 0) throw problem('it has no "keys" array with a key in it');
   const kids = new Set<string>();
-  const checked = keys.map((jwk: unknown, i) => {
+  return keys.map((jwk: unknown, i) => {
     const key = checkKey(jwk, (detail) => problem(`key ${i + 1} ${detail}`));
     if (kids.has(key.kid)) throw problem(`key ${i + 1} has the kid of an earlier key`);
     kids.add(key.kid);
     return key;
   });
-  return importKeys(checked, problem);
 }
 
-interface CheckedKey {
+/** One key of the secret, its shape checked. */
+export interface CheckedKey {
   readonly kid: string;
   readonly family: Family;
   readonly jwk: Readonly<Record<string, unknown>>;
