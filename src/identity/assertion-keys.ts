@@ -130,15 +130,30 @@ async function importKeys(
 }
 
 /**
- * The keys in the secret `secretName`, parsed once per value (a rotated secret is parsed again).
- * A missing secret refuses the request (500) rather than forwarding it without the assertion.
+ * The keys in the secret `secretName`, parsed once per value (a rotated secret is parsed again):
+ * a promise while the first import runs, the keys themselves once it has, so a request that
+ * finds them ready does not wait a turn of the event loop. A missing secret refuses the request
+ * (500) rather than forwarding it without the assertion.
  */
-export function assertionKeysReader(secretName: string): (env: unknown) => Promise<AssertionKeys> {
-  const keysOf = secretParser((text) => parseAssertionKeys(secretName, text));
+export function assertionKeysReader(secretName: string): (env: unknown) => AssertionKeys | Promise<AssertionKeys> {
+  const keysOf = secretParser((text) => {
+    const parsed: { keys?: AssertionKeys; readonly pending: Promise<AssertionKeys> } = {
+      pending: parseAssertionKeys(secretName, text),
+    };
+    parsed.pending.then(
+      (keys) => {
+        parsed.keys = keys;
+      },
+      // Each request awaiting `pending` is refused with the error itself.
+      () => {},
+    );
+    return parsed;
+  });
   return (env) => {
     const text = readSecret(env, secretName);
     if (text === undefined)
       throw new ConfigError(secretName, `${WHAT}: it is not set (npx wrangler secret put ${secretName})`);
-    return keysOf(text);
+    const parsed = keysOf(text);
+    return parsed.keys ?? parsed.pending;
   };
 }

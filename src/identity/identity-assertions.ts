@@ -16,10 +16,12 @@ export interface IdentityAssertions {
   /** Where the public keys are served. */
   readonly jwksPath: string;
   /**
-   * The header (lower-case name, JWT) a verified request on `route` carries; `undefined` when the
-   * route sends none. Throws `config_invalid` naming the secret when its keys are missing or bad.
+   * The assertion a verified request on `route` carries, in `route.identityAssertion.header`;
+   * `undefined` when the route sends none. A reused one is returned as is, without a promise:
+   * this runs on every forwarded request. Throws (or rejects with) `config_invalid` naming the
+   * secret when its keys are missing or bad.
    */
-  headerFor(route: RouteConfig, auth: AuthResult, env: unknown): Promise<readonly [string, string]> | undefined;
+  assertionFor(route: RouteConfig, auth: AuthResult, env: unknown): string | Promise<string> | undefined;
   /** The public half of every key of every signing secret, in policy order. */
   publicKeys(env: unknown): Promise<JWK[]>;
 }
@@ -46,10 +48,12 @@ export function createIdentityAssertions(config: Config, now: () => number): Ide
 
   return {
     jwksPath: shared.jwksPath,
-    headerFor(route, auth, env) {
+    assertionFor(route, auth, env) {
       const signer = signers.get(route);
       if (signer === undefined) return undefined;
-      return sign(signer, auth, env);
+      const keys = (readers.get(signer.settings.signingKey) as Reader)(env);
+      if (keys instanceof Promise) return keys.then((ready) => assertion(signer, auth, ready));
+      return assertion(signer, auth, keys);
     },
     async publicKeys(env) {
       const sets = await Promise.all(shared.signingKeys.map((name) => (readers.get(name) as Reader)(env)));
@@ -60,11 +64,12 @@ export function createIdentityAssertions(config: Config, now: () => number): Ide
     },
   };
 
-  async function sign(signer: Signer, auth: AuthResult, env: unknown): Promise<readonly [string, string]> {
-    const keys = await (readers.get(signer.settings.signingKey) as Reader)(env);
+  function assertion(signer: Signer, auth: AuthResult, keys: AssertionKeys): string | Promise<string> {
     const nowMs = now();
-    const cached = signer.cache.get(auth.encodedClaims, keys, nowMs);
-    if (cached !== undefined) return [signer.settings.header, cached];
+    return signer.cache.get(auth.claims, auth.encodedClaims, keys, nowMs) ?? sign(signer, auth, keys, nowMs);
+  }
+
+  async function sign(signer: Signer, auth: AuthResult, keys: AssertionKeys, nowMs: number): Promise<string> {
     const issuedAt = Math.floor(nowMs / 1000);
     const claims = assertionClaims({
       settings: signer.settings,
@@ -76,11 +81,9 @@ export function createIdentityAssertions(config: Config, now: () => number): Ide
     });
     const jwt = await signAssertion(claims, keys.signing);
     // Reused until half its lifetime has passed: an origin always receives one with time left.
-    signer.cache.set(auth.encodedClaims, keys, {
-      jwt,
-      reuseUntilMs: (issuedAt + signer.settings.lifetimeSeconds / 2) * 1000,
-    });
-    return [signer.settings.header, jwt];
+    const reuseUntilMs = (issuedAt + signer.settings.lifetimeSeconds / 2) * 1000;
+    signer.cache.set(auth.claims, auth.encodedClaims, keys, { jwt, reuseUntilMs });
+    return jwt;
   }
 }
 

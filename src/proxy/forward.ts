@@ -73,10 +73,13 @@ export function createForwarder(
     if (method === 'GET' && isWebSocketUpgrade(request.headers)) headers.set('upgrade', 'websocket');
     const target = base === undefined ? serviceUrl(url) : originUrl(base, url);
     // Set after the client's copy was stripped, and before the signature, which covers it.
-    const assertion = auth ? await assertions?.headerFor(route, auth, env) : undefined;
-    if (assertion) headers.set(assertion[0], assertion[1]);
+    const assertionHeader = auth ? route.identityAssertion?.header : undefined;
+    if (auth && assertionHeader !== undefined && assertions) {
+      const assertion = assertions.assertionFor(route, auth, env) as string | Promise<string>;
+      headers.set(assertionHeader, typeof assertion === 'string' ? assertion : await assertion);
+    }
     if (auth && signer) {
-      const names = identityHeaderNames(headers, plan.mappings, assertion?.[0]);
+      const names = identityHeaderNames(headers, plan.mappings, assertionHeader);
       headers.set(
         IDENTITY_SIGNATURE_HEADER,
         await signIdentity(await signer(env), {
