@@ -9,6 +9,8 @@ export default defineConfig({
       miniflare: {
         // An origin Worker behind a service binding (test/service-origin.test.ts passes it in explicitly).
         serviceBindings: { ORIGIN_SERVICE: 'echo-service' },
+        // A small limit the rate-limit tests can exhaust (wrangler.toml's PER_CALLER allows 100).
+        ratelimits: { TEST_RATE_LIMIT: { namespace_id: '1002', simple: { limit: 3, period: 60 } } },
         workers: [
           {
             name: 'echo-service',

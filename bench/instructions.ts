@@ -18,6 +18,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { exportJWK, generateKeyPair } from 'jose';
 import { startDevIssuer } from '../scripts/dev-issuer.ts';
 import { LOG_LEVELS } from '../src/observe/events.ts';
 import { buildMicroWorker } from './micro.ts';
@@ -53,6 +54,11 @@ const ALL_OPERATIONS: readonly Operation[] = [
   { label: 'A pass-through request', op: 'passthrough', tokens: 'repeated RS256' },
   { label: 'B gateway, no-op logger, repeated RS256', op: 'gateway', tokens: 'repeated RS256' },
   { label: 'B gateway, no-op logger, unique RS256', op: 'gateway', tokens: 'unique RS256' },
+  {
+    label: 'B gateway + identity assertion, no-op logger, repeated RS256',
+    op: 'gateway-assertion',
+    tokens: 'repeated RS256',
+  },
   { label: 'B gateway request, repeated RS256', op: 'gateway-default', tokens: 'repeated RS256' },
   { label: 'B gateway request, unique RS256', op: 'gateway-default', tokens: 'unique RS256' },
   { label: 'B gateway request, unique ES256', op: 'gateway-default', tokens: 'unique ES256' },
@@ -74,6 +80,12 @@ const OPERATIONS = ALL_OPERATIONS.filter(
     label.startsWith('raw crypto.subtle.verify RS256') ||
     label.startsWith('new Request'),
 );
+
+/** The identity assertion's secret for the `gateway-assertion` operation: one fresh ES256 key. */
+async function assertionKeys(): Promise<string> {
+  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+  return JSON.stringify({ keys: [{ ...(await exportJWK(privateKey)), kid: 'bench' }] });
+}
 
 const valgrind = ensureTool('valgrind', 'valgrind');
 if (!valgrind.ok) {
@@ -113,6 +125,7 @@ try {
       JWKS_URI: jwksUri,
       RS256_JWK: JSON.stringify(keys.RS256.publicJwk),
       ES256_JWK: JSON.stringify(keys.ES256.publicJwk),
+      ASSERTION_KEYS: await assertionKeys(),
     },
     {
       wrapper: ['valgrind', '--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${cgOut}`],
@@ -173,6 +186,9 @@ try {
       addedRepeated: median('B gateway request, repeated RS256') - passthrough,
       addedUniqueRs256: median('B gateway request, unique RS256') - passthrough,
       addedUniqueEs256: median('B gateway request, unique ES256') - passthrough,
+      identityAssertionRepeated:
+        median('B gateway + identity assertion, no-op logger, repeated RS256') -
+        median('B gateway, no-op logger, repeated RS256'),
     };
     console.log('');
     console.log(
@@ -183,6 +199,9 @@ try {
     );
     console.log(
       `authenticate() alone: unique RS256 ${kilo(derived.authenticateUniqueRs256)} (${(derived.authenticateUniqueRs256 / raw).toFixed(2)} × raw verify), repeated ${kilo(derived.authenticateRepeated)}`,
+    );
+    console.log(
+      `identity assertion on over off, no-op logger, repeated RS256: ${kilo(derived.identityAssertionRepeated)} per request`,
     );
     const path = `${RESULTS_DIR}/instructions.json`;
     await writeFile(

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { checkWorkerConfig, findWorkerConfig, formatReport } from './check-config.ts';
 
 const SCRIPT = fileURLToPath(new URL('./check-config.ts', import.meta.url));
@@ -147,6 +148,35 @@ ISSUER = "http://id.staging.example.com/"
 AUDIENCE = "https://api.staging.example.com"
 ORIGIN = "https://origin.staging.example.com"
 `;
+
+/** FLAT with an identity assertion keyed by ASSERTION_KEYS and a route limited by PER_CALLER. */
+const ASSERTING = `${TOP}${KV}
+[[ratelimits]]
+name = "PER_CALLER"
+namespace_id = "1001"
+simple = { limit = 100, period = 60 }
+
+[vars.POLICY]
+origin = "https://origin.example.com"
+identity_assertion = { signing_key = "ASSERTION_KEYS", issuer = "https://edge.example.com" }
+
+[vars.POLICY.issuers.corp]
+issuer = "https://id.example.com/"
+audiences = ["https://api.example.com"]
+
+[[vars.POLICY.routes]]
+path = "/*"
+access = "required"
+rate_limit = { binding = "PER_CALLER", period_seconds = 60, key = "sub" }
+`;
+
+async function privateJwk(alg: 'ES256' | 'Ed25519' | 'RS256', kid?: string): Promise<JWK> {
+  const { privateKey } = await generateKeyPair(alg, { extractable: true });
+  return { ...(await exportJWK(privateKey)), ...(kid === undefined ? {} : { kid }) };
+}
+
+/** `.dev.vars` holding ASSERTION_KEYS as wrangler dev reads it. */
+const devVars = (...keys: JWK[]) => `ASSERTION_KEYS='${JSON.stringify({ keys })}'\n`;
 
 describe('check-config', () => {
   test("the repo's wrangler.toml fails on the ISSUER it leaves unset and warns about its placeholder KV id", () => {
@@ -388,5 +418,63 @@ describe('check-config', () => {
     const failed = run(staged, 'wrangler.toml', '--env', 'staging');
     assert.equal(failed.status, 1);
     assert.match(failed.stdout, /^error: env\.staging\.vars\.ISSUER: must be an https URL/m);
+  });
+
+  test('a rate_limit binding must be declared in [[ratelimits]], with the period the route repeats', async () => {
+    const dir = project({ 'wrangler.toml': ASSERTING, '.dev.vars': devVars(await privateJwk('ES256', 'edge-1')) });
+    const file = join(dir, 'wrangler.toml');
+    assert.deepEqual(problems(file), []);
+    assert.match(checkWorkerConfig(file, { now: () => NOW }).checked, /bindings JWKS_CACHE, PER_CALLER,/);
+
+    const undeclared = configFile('wrangler.toml', ASSERTING.replace('name = "PER_CALLER"', 'name = "PER_IP"'));
+    assert.ok(
+      problems(undeclared).includes(
+        'error: ratelimits: declares no PER_CALLER, which vars.POLICY.routes[0].rate_limit.binding names: every request on that route would answer 500',
+      ),
+    );
+    const otherPeriod = configFile('wrangler.toml', ASSERTING.replace('period = 60', 'period = 10'));
+    assert.ok(
+      problems(otherPeriod).includes(
+        "error: vars.POLICY.routes[0].rate_limit.period_seconds: is 60, but PER_CALLER counts over 10 s (ratelimits[0].simple.period): a refusal's Retry-After would be wrong",
+      ),
+    );
+  });
+
+  test('the identity assertion secret: its key types and kids from .dev.vars, a reminder without it, never in clear text', async () => {
+    const [es256, ed25519] = [await privateJwk('ES256', 'edge-1'), await privateJwk('Ed25519', 'edge-2')];
+    const good = project({ 'wrangler.toml': ASSERTING, '.dev.vars': devVars(es256, ed25519) });
+    const report = checkWorkerConfig(join(good, 'wrangler.toml'), { now: () => NOW });
+    assert.deepEqual(report.problems, []);
+    assert.match(report.checked, /, secret ASSERTION_KEYS in \.dev\.vars \(ES256 edge-1, EdDSA edge-2\),/);
+
+    const cases: [JWK[], string][] = [
+      [[await privateJwk('RS256', 'rsa')], 'key 1 is an RSA key: only EC P-256 (ES256) and Ed25519 (EdDSA) keys sign'],
+      [[es256, await privateJwk('Ed25519')], 'key 2 has no kid'],
+      [[{ ...es256, d: undefined }], 'key 1 is a public key: the secret holds the private keys'],
+    ];
+    for (const [keys, problem] of cases) {
+      const dir = project({ 'wrangler.toml': ASSERTING, '.dev.vars': devVars(...keys) });
+      const found = problems(join(dir, 'wrangler.toml'));
+      assert.deepEqual(found, [
+        `error: .dev.vars: ASSERTION_KEYS: must be a JWK Set of private EC P-256 or Ed25519 keys, each with a kid: ${problem}`,
+      ]);
+      for (const value of [es256.d, es256.x]) assert.ok(!found.join('').includes(value as string));
+    }
+
+    assert.deepEqual(problems(configFile('wrangler.toml', ASSERTING)), [
+      'warning: vars.POLICY.identity_assertion.signing_key: names ASSERTION_KEYS, a secret the file cannot hold: set it (a JWK Set of private EC P-256 or Ed25519 keys, each with a kid; the first signs) with npx wrangler secret put ASSERTION_KEYS',
+    ]);
+    const inClear = configFile(
+      'wrangler.toml',
+      ASSERTING.replace(
+        '[vars.POLICY]',
+        `[vars]\nASSERTION_KEYS = '${JSON.stringify({ keys: [es256] })}'\n\n[vars.POLICY]`,
+      ),
+    );
+    assert.ok(
+      problems(inClear).includes(
+        "error: vars.ASSERTION_KEYS: holds the identity assertion's private keys in clear text: remove it and run npx wrangler secret put ASSERTION_KEYS",
+      ),
+    );
   });
 });

@@ -5,9 +5,9 @@
  * through the Worker's own start-up (the variables' parser, then the gateway build), and the
  * bindings that config implies are looked for. One line per problem; exit 1 on any error.
  */
-import { existsSync } from 'node:fs';
-import { basename, relative, resolve } from 'node:path';
-import { parseArgs, stripVTControlCharacters } from 'node:util';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { parseArgs, parseEnv, stripVTControlCharacters } from 'node:util';
 import { experimental_readRawConfig, unstable_readConfig } from 'wrangler';
 import { IDENTITY_SIGNING_SECRET_MIN_LENGTH } from '../src/constants.ts';
 import { ConfigError } from '../src/errors.ts';
@@ -26,6 +26,11 @@ interface WorkerStartUp {
   parseObservability(vars: Vars): unknown;
   parseConfig(vars: Vars): StartedConfig;
   createApp(config: StartedConfig, deps: { readonly fetch: typeof fetch; readonly log: () => void }): unknown;
+  /** The identity assertion secret's shape (src/identity/assertion-keys.ts): each key's alg and kid. */
+  checkAssertionKeys(
+    secretName: string,
+    text: string,
+  ): readonly { readonly kid: string; readonly family: { readonly alg: string } }[];
 }
 
 type Vars = Readonly<Record<string, unknown>>;
@@ -38,9 +43,13 @@ interface StartedConfig {
     readonly hmacSecret: string | undefined;
     readonly introspection: { readonly clientSecret: string } | undefined;
   }[];
-  readonly routes: readonly { readonly originService: string | undefined }[];
+  readonly routes: readonly {
+    readonly originService: string | undefined;
+    readonly rateLimit: { readonly binding: string; readonly periodSeconds: number } | undefined;
+  }[];
   readonly originService: string | undefined;
   readonly signingSecret: string | undefined;
+  readonly identityAssertions: { readonly signingKeys: readonly string[] } | undefined;
 }
 
 // Loaded at run time: these modules are typed for the Workers runtime (KVNamespace, Fetcher),
@@ -55,6 +64,7 @@ const worker = Object.assign(
       '../src/worker/app.ts',
       '../src/observe/settings.ts',
       '../src/constants.ts',
+      '../src/identity/assertion-keys.ts',
     ].map((module): Promise<object> => import(new URL(module, import.meta.url).href)),
   )),
 ) as WorkerStartUp;
@@ -95,6 +105,7 @@ interface WorkerConfig {
   readonly vars?: Readonly<Record<string, unknown>>;
   readonly kv_namespaces?: readonly { readonly binding: string; readonly id?: string }[];
   readonly services?: readonly { readonly binding: string }[];
+  readonly ratelimits?: readonly { readonly name: string; readonly simple?: { readonly period?: number } }[];
   readonly durable_objects?: {
     readonly bindings?: readonly {
       readonly name: string;
@@ -143,6 +154,8 @@ export function checkWorkerConfig(path: string, options: CheckOptions = {}): Con
   const services = (config.services ?? []).map((service) => service.binding);
   const variables = checkVariables(checking, config.vars ?? {}, services);
   checkOriginServices(checking, variables, new Set(services));
+  const limiters = checkRateLimits(checking, variables, config.ratelimits ?? []);
+  const assertionKeys = checkAssertionSecrets(checking, config.vars ?? {}, variables.config, path);
   checkKeyCache(checking, config.kv_namespaces ?? []);
   const durableObjects = DURABLE_OBJECTS.filter((object) =>
     checkDurableObject(checking, object, config.durable_objects?.bindings ?? [], config.migrations ?? []),
@@ -155,7 +168,8 @@ export function checkWorkerConfig(path: string, options: CheckOptions = {}): Con
   const secret = variables.secret === undefined ? '' : `, secret ${variables.secret}`;
   const checked = [
     `${variables.policy ? 'POLICY' : 'flat variables'}${shape}${variables.started ? ', gateway start-up' : ''}`,
-    `bindings ${[GATEWAY_KV_BINDING, ...durableObjects, ...services].join(', ')}${secret}`,
+    `bindings ${[GATEWAY_KV_BINDING, ...durableObjects, ...services, ...limiters].join(', ')}${secret}`,
+    ...assertionKeys,
     `compatibility_date ${config.compatibility_date ?? 'absent'}`,
     `main ${config.main === undefined ? 'absent' : relative(process.cwd(), config.main)}`,
   ].join(', ');
@@ -329,6 +343,98 @@ function checkOriginServices(
       );
     }
   }
+}
+
+/**
+ * Every Rate Limiting binding a route names is declared in `[[ratelimits]]` (the Worker finds
+ * out per request only), with the period the route repeats as its Retry-After. Returns the
+ * bindings named.
+ */
+function checkRateLimits(
+  checking: Checking,
+  { config }: VariablesChecked,
+  declared: NonNullable<WorkerConfig['ratelimits']>,
+): string[] {
+  const varsAt = checking.at('vars');
+  const named = new Set<string>();
+  config?.routes.forEach((route, i) => {
+    if (route.rateLimit === undefined) return;
+    const { binding, periodSeconds } = route.rateLimit;
+    named.add(binding);
+    const at = `${varsAt}.POLICY.routes[${i}].rate_limit`;
+    const j = declared.findIndex((limiter) => limiter.name === binding);
+    const limiter = declared[j];
+    if (limiter === undefined) {
+      checking.error(
+        checking.at('ratelimits'),
+        `declares no ${binding}, which ${at}.binding names: every request on that route would answer 500`,
+      );
+      return;
+    }
+    // wrangler's own default when simple.period is left out.
+    const period = limiter.simple?.period ?? 60;
+    if (period !== periodSeconds) {
+      checking.error(
+        `${at}.period_seconds`,
+        `is ${periodSeconds}, but ${binding} counts over ${period} s (${checking.at('ratelimits')}[${j}].simple.period): a refusal's Retry-After would be wrong`,
+      );
+    }
+  });
+  return [...named];
+}
+
+/**
+ * The identity assertion's secrets: never in the file. One that wrangler dev's `.dev.vars` (beside
+ * the file; `.dev.vars.<env>` with --env) holds is checked as the Worker would: EC P-256 or
+ * Ed25519 private keys, each with a kid. Returns what was checked, for the summary line.
+ */
+function checkAssertionSecrets(
+  checking: Checking,
+  raw: Vars,
+  config: StartedConfig | undefined,
+  file: string,
+): string[] {
+  const varsAt = checking.at('vars');
+  const local = readDevVars(file, checking.env);
+  const checked: string[] = [];
+  for (const secret of config?.identityAssertions?.signingKeys ?? []) {
+    if (Object.hasOwn(raw, secret)) {
+      checking.error(
+        `${varsAt}.${secret}`,
+        `holds the identity assertion's private keys in clear text: remove it and run ${secretPut(checking, secret)}`,
+      );
+      continue;
+    }
+    const text = local.values[secret];
+    if (text === undefined) {
+      checking.warn(
+        `${varsAt}.POLICY.identity_assertion.signing_key`,
+        `names ${secret}, a secret the file cannot hold: set it (a JWK Set of private EC P-256 or Ed25519 keys, each with a kid; the first signs) with ${secretPut(checking, secret)}`,
+      );
+      continue;
+    }
+    try {
+      const keys = worker.checkAssertionKeys(secret, text);
+      checked.push(
+        `secret ${secret} in ${local.name} (${keys.map((key) => `${key.family.alg} ${key.kid}`).join(', ')})`,
+      );
+    } catch (failure) {
+      if (!(failure instanceof ConfigError)) throw failure;
+      checking.error(`${local.name}: ${secret}`, failure.problem);
+    }
+  }
+  return checked;
+}
+
+/** wrangler dev's local secrets beside the config file, as wrangler reads them; none when there is no such file. */
+function readDevVars(file: string, env: string | undefined): { name: string; values: Record<string, string> } {
+  const dir = dirname(resolve(file));
+  const names = env === undefined ? ['.dev.vars'] : [`.dev.vars.${env}`, '.dev.vars'];
+  for (const name of names) {
+    const path = join(dir, name);
+    if (existsSync(path)) return { name, values: parseEnv(readFileSync(path, 'utf8')) as Record<string, string> };
+  }
+  return { name: '.dev.vars', values: {} };
 }
 
 function checkKeyCache(checking: Checking, namespaces: NonNullable<WorkerConfig['kv_namespaces']>): void {

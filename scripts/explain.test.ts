@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { exportJWK, generateKeyPair } from 'jose';
 import { ERROR_SPECS, STAGES } from '../src/errors.ts';
 import { DEV_INTROSPECTION_CLIENT, type DevIssuer, startDevIssuer } from './dev-issuer.ts';
 import { describeRun, explain, explainedConfig, stageMarks } from './explain.ts';
@@ -212,5 +213,41 @@ describe('npm run explain', () => {
     const publicPath = await explain({ token: await mint(), path: '/health', config });
     assert.equal(publicPath.forwarded, true);
     assert.match(publicPath.lines.join('\n'), /^route: \/health$[\s\S]*^result: 200 forwarded$/m);
+  });
+
+  it('runs a rate-limited route with the file’s binding admitting it, and signs the assertion with the key from the environment', async () => {
+    const limited = join(dir, 'limited.toml');
+    const tenant = `${issuer.url}/t/${TENANT}`;
+    await writeFile(
+      limited,
+      [
+        'name = "explain"',
+        `main = "${new URL('../src/index.ts', import.meta.url).pathname}"`,
+        'compatibility_date = "2026-08-01"',
+        '[[ratelimits]]',
+        'name = "PER_CALLER"',
+        'namespace_id = "1001"',
+        'simple = { limit = 100, period = 60 }',
+        '[vars.POLICY]',
+        'origin = "https://origin.explain.invalid"',
+        'identity_assertion = { signing_key = "EXPLAIN_ASSERTION_KEYS", issuer = "https://edge.explain.invalid" }',
+        `issuers = { dev = { issuer = "${tenant}", audiences = ["explain-api"] } }`,
+        '[[vars.POLICY.routes]]',
+        'path = "/*"',
+        'access = "required"',
+        'rate_limit = { binding = "PER_CALLER", period_seconds = 60, key = "sub" }',
+      ].join('\n'),
+    );
+    const withoutKey = await explain({ token: await mint(), path: '/items', config: limited });
+    assert.equal(withoutKey.forwarded, false);
+    assert.match(withoutKey.lines.join('\n'), /^result: 500 config_invalid$/m);
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    process.env.EXPLAIN_ASSERTION_KEYS = JSON.stringify({ keys: [{ ...(await exportJWK(privateKey)), kid: 'k' }] });
+    try {
+      const { forwarded, lines } = await explain({ token: await mint(), path: '/items', config: limited });
+      assert.equal(forwarded, true, lines.join('\n'));
+    } finally {
+      delete process.env.EXPLAIN_ASSERTION_KEYS;
+    }
   });
 });

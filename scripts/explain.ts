@@ -42,6 +42,8 @@ interface ExplainedConfig {
   }[];
   readonly routes: readonly { scopes: { all: readonly string[]; any: readonly string[] }; claims: readonly object[] }[];
   readonly origin: string | undefined;
+  /** The identity assertion's secrets, taken from this process's environment like the issuers'. */
+  readonly identityAssertions?: { readonly signingKeys: readonly string[] };
 }
 
 const worker = Object.assign(
@@ -95,12 +97,14 @@ function loadConfig(request: ExplainRequest, stub: (url: string) => Response): L
     return { lines: ['error: no wrangler.toml, wrangler.jsonc or wrangler.json here'], forwarded: false };
   const read = readWorkerConfig(path, request.env, path);
   if (Array.isArray(read)) return { lines: read.map((p) => `error: ${p.path}: ${p.problem}`), forwarded: false };
-  const bindings = Object.fromEntries(
-    (read.config.services ?? []).map((service) => [
+  const bindings = Object.fromEntries([
+    ...(read.config.services ?? []).map((service) => [
       service.binding,
       { fetch: (input: RequestInfo) => stub(String(input instanceof Request ? input.url : input)) },
     ]),
-  );
+    // One request is never over a limit: each Rate Limiting binding the file declares admits it.
+    ...(read.config.ratelimits ?? []).map((limiter) => [limiter.name, { limit: async () => ({ success: true }) }]),
+  ]);
   const env = { ...(read.config.vars ?? {}), ...bindings };
   const vars = worker.variablesOf(env);
   try {
@@ -148,9 +152,14 @@ export async function explain(request: ExplainRequest): Promise<Explanation> {
   const answers: string[] = [];
   // The secrets the config names live outside the file: taken from this process's environment.
   const secrets = Object.fromEntries(
-    config.issuers
-      .flatMap((issuer) => [issuer.hmacSecret, issuer.decryptionKeys, issuer.introspection?.clientSecret])
-      .flatMap((name) => (name !== undefined && process.env[name] !== undefined ? [[name, process.env[name]]] : [])),
+    [
+      ...config.issuers.flatMap((issuer) => [
+        issuer.hmacSecret,
+        issuer.decryptionKeys,
+        issuer.introspection?.clientSecret,
+      ]),
+      ...(config.identityAssertions?.signingKeys ?? []),
+    ].flatMap((name) => (name !== undefined && process.env[name] !== undefined ? [[name, process.env[name]]] : [])),
   );
   const recordingFetch: typeof fetch = async (input, init) => {
     const url = String(input instanceof Request ? input.url : input);

@@ -295,3 +295,58 @@ export const DEFAULT_LOG_SUCCESS_SAMPLE = 0.01;
 
 /** Where a token is read unless the policy says otherwise: the Authorization header only. */
 export const DEFAULT_TOKEN_SOURCES = ['authorization'] as const;
+
+/**
+ * The header the identity assertion (a JWT the gateway signs for the origin) travels in unless
+ * the policy names another; the name Cloudflare Access, Google IAP and Pomerium each give theirs
+ * ends the same way.
+ */
+export const DEFAULT_IDENTITY_ASSERTION_HEADER = 'X-Auth-Assertion';
+
+/** How long an identity assertion is valid unless the policy says otherwise: one hop's latency and a retry, no more. */
+export const DEFAULT_IDENTITY_ASSERTION_LIFETIME_SECONDS = 60;
+
+/** Shorter than this, an origin whose clock lags a few seconds refuses assertions that were just signed. */
+export const MIN_IDENTITY_ASSERTION_LIFETIME_SECONDS = 5;
+
+/** Longer than this, a captured assertion (in a log, a trace) stays usable at the origin for too long. */
+export const MAX_IDENTITY_ASSERTION_LIFETIME_SECONDS = 300;
+
+/** The verified token's top-level claims an identity assertion carries unless the policy lists others. */
+export const DEFAULT_IDENTITY_ASSERTION_CLAIMS: readonly string[] = ['sub', 'scope'];
+
+/**
+ * Claims the gateway writes into every identity assertion itself: a copied claim of these names
+ * would contradict ours (its issuer, audience, times, id, the token's issuer), so none may be listed.
+ */
+export const RESERVED_IDENTITY_ASSERTION_CLAIMS: readonly string[] = [
+  'iss',
+  'aud',
+  'iat',
+  'nbf',
+  'exp',
+  'jti',
+  'token_iss',
+];
+
+/** Where the public keys of the identity assertions are served unless the policy names another path. */
+export const DEFAULT_IDENTITY_ASSERTION_JWKS_PATH = '/.well-known/edge-verifier/jwks.json';
+
+/**
+ * How long origins may cache the assertion JWKS. A new signing key must be published this long
+ * before it signs (listed second in the secret, then moved first), as with any issuer's rotation.
+ */
+export const IDENTITY_ASSERTION_JWKS_MAX_AGE_SECONDS = 300;
+
+/**
+ * Signed assertions remembered per isolate and assertion setting (the route's object and its
+ * audience), keyed by the verified payload. At about 1.5 KB each (payload segment plus JWT)
+ * this bounds one setting's cache near 1.5 MB.
+ */
+export const IDENTITY_ASSERTION_CACHE_MAX_ENTRIES = 1_024;
+
+/**
+ * The periods a Workers Rate Limiting binding counts over (`simple.period` in `[[ratelimits]]`):
+ * the runtime offers these two only.
+ */
+export const RATE_LIMIT_PERIODS_SECONDS = [10, 60] as const;

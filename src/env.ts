@@ -99,6 +99,14 @@ export interface Env {
   /** Optional. DPoP (RFC 9449) for the issuer's tokens. POLICY: `issuers.<id>.dpop`. */
   DPOP?: string;
   /**
+   * Optional. The name of a Worker secret holding a JWK Set of private signing keys: with
+   * IDENTITY_ASSERTION_ISSUER, every verified request carries a JWT the gateway signs for the
+   * origin. POLICY: `identity_assertion.signing_key`.
+   */
+  IDENTITY_ASSERTION_KEY?: string;
+  /** With IDENTITY_ASSERTION_KEY: the assertion's `iss`. POLICY: `identity_assertion.issuer`. */
+  IDENTITY_ASSERTION_ISSUER?: string;
+  /**
    * Optional. This API's resource identifier (RFC 9728), an https URL without query or fragment:
    * publishes its protected-resource metadata, with `authorization_servers` = [ISSUER] and
    * `scopes_supported` = REQUIRED_SCOPES when set. POLICY: `resource.resource`.
@@ -164,6 +172,8 @@ export const FLAT_VARIABLES = [
   'INTROSPECT',
   'INTROSPECTION_CACHE_SECONDS',
   'DPOP',
+  'IDENTITY_ASSERTION_KEY',
+  'IDENTITY_ASSERTION_ISSUER',
 ] as const satisfies readonly (keyof Env)[];
 
 /** The one list of variables the config reads; secrets and other bindings never shape it. */
@@ -214,6 +224,14 @@ export const SECRETS = [
     namedBy: ['POLICY.sign_headers.secret'],
     what: 'the HMAC-SHA256 key of X-Auth-Signature (the signed identity headers)',
     minLength: IDENTITY_SIGNING_SECRET_MIN_LENGTH,
+  },
+  {
+    namedBy: [
+      'POLICY.identity_assertion.signing_key',
+      'POLICY.routes[].identity_assertion.signing_key',
+      'IDENTITY_ASSERTION_KEY',
+    ],
+    what: 'a JWK Set of private EC P-256 (ES256) or Ed25519 (EdDSA) keys, each with a kid, that sign the identity assertion: the first signs, the others are only published',
   },
   {
     namedBy: ['POLICY.issuers.<id>.hmac_secret', 'HMAC_SECRET'],

@@ -263,6 +263,13 @@ export const ERROR_SPECS = {
     stage: 'authorization',
     when: 'a claim rule of the route is not met',
   },
+  rate_limited: {
+    status: 429,
+    challenge: false,
+    description: 'too many requests',
+    stage: 'authorization',
+    when: "over the route's rate_limit for its key (Retry-After: the limit's period_seconds); counted after authorization",
+  },
   cross_site_cookie: {
     status: 403,
     challenge: false,
@@ -296,14 +303,14 @@ export const ERROR_SPECS = {
     challenge: false,
     description: 'method not allowed',
     stage: 'route',
-    when: 'a method other than GET or HEAD on a path the Worker answers itself (the resource metadata)',
+    when: 'a method other than GET or HEAD on a path the Worker answers itself (the resource metadata, the identity assertion JWKS)',
   },
   config_invalid: {
     status: 500,
     challenge: false,
     description: 'verifier misconfigured',
     stage: 'config',
-    when: 'a misconfigured Worker: every request until it is fixed; or a missing or short secret, or a missing service binding, found when a request needs it',
+    when: 'a misconfigured Worker: every request until it is fixed; or a missing, short or unusable secret (the identity assertion keys: not private, RSA, no kid), or a missing service or Rate Limiting binding, found when a request needs it',
   },
   internal_error: {
     status: 500,
@@ -403,6 +410,18 @@ export class ConfigError extends VerifierError {
     this.name = 'ConfigError';
     this.variable = variable;
     this.problem = problem;
+  }
+}
+
+/** 429 `rate_limited`; `Retry-After` is the limit's period (RFC 6585 §4), known from the route when it is thrown. */
+export class RateLimitedError extends VerifierError {
+  /** Seconds until the binding's window has certainly moved on. */
+  readonly retryAfterSeconds: number;
+
+  constructor(retryAfterSeconds: number) {
+    super('rate_limited');
+    this.name = 'RateLimitedError';
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 

@@ -6,7 +6,14 @@
 
 export { type Config, type IssuerConfig, parseConfig, type RouteConfig } from './config.ts';
 export type { Vars } from './env.ts';
-export { ConfigError, ERROR_SPECS, type ErrorCode, InsufficientScopeError, VerifierError } from './errors.ts';
+export {
+  ConfigError,
+  ERROR_SPECS,
+  type ErrorCode,
+  InsufficientScopeError,
+  RateLimitedError,
+  VerifierError,
+} from './errors.ts';
 export { type EdgeVerifierOptions, edgeVerifier } from './hono/middleware.ts';
 export { errorResponse } from './http/problem.ts';
 /** For origins: checks the X-Auth-Signature the gateway adds (Workers, Node 20+). */

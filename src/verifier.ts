@@ -1,5 +1,6 @@
 import type { JWTPayload } from 'jose';
 import { authorize, challengeScope } from './authz/authorize.ts';
+import { checkRateLimit, type RateLimitIo } from './authz/rate-limit.ts';
 import {
   type BindingCheck,
   compileRouteBinding,
@@ -65,8 +66,11 @@ export interface VerifierDeps {
   readonly fetch?: typeof fetch;
 }
 
-/** The request's I/O: the key cache's, the Worker's secrets (decryption keys, the DPoP nonce secret), the DPoP replay check. */
-export interface RequestIo extends TokenIo, DpopIo {}
+/**
+ * The request's I/O: the key cache's, the Worker's secrets (decryption keys, the DPoP nonce
+ * secret), the DPoP replay check, the Rate Limiting bindings.
+ */
+export interface RequestIo extends TokenIo, DpopIo, RateLimitIo {}
 
 /** The verification pipeline for one config, built once per isolate: it holds the isolate's key caches. */
 export interface Verifier {
@@ -121,8 +125,8 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
   /**
    * The pipeline, top-down: normalise the path and match the route; read the credentials from
    * the route's sources; verify the token with the route's issuers; check the binding its scheme
-   * and `cnf` ask for; authorize it against the route. A public route, a CORS preflight and an
-   * optional route without a token stop after the route.
+   * and `cnf` ask for; authorize it against the route; count it against the route's rate limit.
+   * A public route, a CORS preflight and an optional route without a token skip verification.
    */
   async function authenticate(
     request: Request,
@@ -138,6 +142,9 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
     const auth =
       route.config.access === 'public' || target.preflight ? null : await identify(request, url, route, io, decision);
     if (own !== route) admitsToo(own, auth, request);
+    // Last, after authorization: a refused request never spends a caller's budget. A preflight is the browser's, not a call.
+    const limit = route.config.rateLimit;
+    if (limit && !target.preflight) await checkRateLimit(limit, route.label, auth?.claims, request, io, log);
     // A token in the URL never reaches the origin (it would end up in its logs).
     const forwarded = withoutQueryTokens(
       withoutQueryTokens(target.url, route.credentials.queryNames),

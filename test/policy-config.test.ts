@@ -43,6 +43,13 @@ const fullPolicy = {
         { claim: 'groups', contains: 'staff' },
       ],
       origin: 'https://admin.origin.example/base/',
+      identity_assertion: {
+        signing_key: 'ADMIN_ASSERTION_KEYS',
+        issuer: 'https://edge.example/admin',
+        header: 'X-Admin-Assertion',
+        lifetime_seconds: 30,
+      },
+      rate_limit: { binding: 'PER_CALLER', period_seconds: 60, key: 'sub' },
     },
     { path: '/*', access: 'optional', issuers: ['partner', 'corp'] },
   ],
@@ -56,6 +63,12 @@ const fullPolicy = {
   sign_headers: { secret: 'IDENTITY_KEY' },
   forward_authorization: false,
   resource: { resource: 'https://api.example.test/v1', scopes_supported: ['read', 'write', 'admin'] },
+  identity_assertion: {
+    signing_key: 'ASSERTION_KEYS',
+    issuer: 'https://edge.example/',
+    claims: ['sub', 'email'],
+    jwks_path: '/keys.json',
+  },
 };
 
 /** The smallest policy: one issuer with an audience, one route. */
@@ -139,6 +152,8 @@ describe('a full policy', () => {
           dpop: undefined,
           pathParameters: undefined,
           tokenSources: undefined,
+          identityAssertion: undefined,
+          rateLimit: undefined,
         },
         {
           path: { prefix: '/admin/' },
@@ -157,6 +172,14 @@ describe('a full policy', () => {
           dpop: undefined,
           pathParameters: undefined,
           tokenSources: undefined,
+          identityAssertion: {
+            signingKey: 'ADMIN_ASSERTION_KEYS',
+            issuer: 'https://edge.example/admin',
+            header: 'x-admin-assertion',
+            lifetimeSeconds: 30,
+            claims: ['sub', 'scope'],
+          },
+          rateLimit: { binding: 'PER_CALLER', periodSeconds: 60, key: { kind: 'claim', claim: 'sub' } },
         },
         {
           path: { prefix: '/' },
@@ -171,6 +194,14 @@ describe('a full policy', () => {
           dpop: undefined,
           pathParameters: undefined,
           tokenSources: undefined,
+          identityAssertion: {
+            signingKey: 'ASSERTION_KEYS',
+            issuer: 'https://edge.example/',
+            header: 'x-auth-assertion',
+            lifetimeSeconds: 60,
+            claims: ['sub', 'email'],
+          },
+          rateLimit: undefined,
         },
       ],
       origin: 'https://origin.example',
@@ -193,6 +224,11 @@ describe('a full policy', () => {
         metadataUrl: 'https://api.example.test/.well-known/oauth-protected-resource/v1',
         authorizationServers: ['https://corp.example/', 'https://partner.example/'],
         scopesSupported: ['read', 'write', 'admin'],
+      },
+      identityAssertions: {
+        jwksPath: '/keys.json',
+        signingKeys: ['ASSERTION_KEYS', 'ADMIN_ASSERTION_KEYS'],
+        headers: ['x-auth-assertion', 'x-admin-assertion'],
       },
     });
     const [corpConfig, partnerConfig] = config.issuers;
@@ -351,6 +387,12 @@ function policyWith([keys, value]: Edit): Record<string, unknown> {
       { path: '/*', access: 'required', issuers: ['corp'], scopes: { any: ['read'] } },
     ],
   };
+  // `_mapped`: a mapped header of the same name as the assertion's.
+  if ((value as { _mapped?: boolean } | undefined)?._mapped) {
+    const { _mapped, ...assertion } = value as Record<string, unknown>;
+    policy.headers = { 'x-auth-assertion': 'sub' };
+    value = assertion;
+  }
   let node = policy as Record<string | number, unknown>;
   for (const key of keys.slice(0, -1)) node = node[key] as Record<string | number, unknown>;
   const last = keys[keys.length - 1] as string | number;
@@ -360,6 +402,7 @@ function policyWith([keys, value]: Edit): Record<string, unknown> {
 }
 
 const corpKeys = ['issuers', 'corp'];
+const ASSERTION = { signing_key: 'ASSERTION_KEYS', issuer: 'https://edge.example/' };
 const route = (i: number, ...keys: string[]) => ['routes', i, ...keys];
 
 describe('an invalid policy', () => {
@@ -523,6 +566,66 @@ describe('an invalid policy', () => {
       edit(['resource'], { resource: 'https://api.example.test', scopes_supported: ['a b'] }),
     ],
     ['a realm with a quote', 'POLICY.realm', edit(['realm'], 'a"b')],
+    [
+      'an identity assertion header that is ours already',
+      'POLICY.identity_assertion.header',
+      edit(['identity_assertion'], { ...ASSERTION, header: 'X-Auth-Subject' }),
+    ],
+    [
+      'an identity assertion header the network rewrites',
+      'POLICY.identity_assertion.header',
+      edit(['identity_assertion'], { ...ASSERTION, header: 'CF-Access-Jwt-Assertion' }),
+    ],
+    [
+      'an identity assertion header that a mapped header names',
+      'POLICY.identity_assertion.header',
+      edit(['identity_assertion'], { ...ASSERTION, header: 'X-Auth-Assertion', _mapped: true }),
+    ],
+    [
+      'an identity assertion issuer over http off loopback',
+      'POLICY.identity_assertion.issuer',
+      edit(['identity_assertion'], { ...ASSERTION, issuer: 'http://edge.example' }),
+    ],
+    [
+      'an identity assertion lifetime over 300 s',
+      'POLICY.identity_assertion.lifetime_seconds',
+      edit(['identity_assertion'], { ...ASSERTION, lifetime_seconds: 301 }),
+    ],
+    [
+      'an identity assertion lifetime under 5 s',
+      'POLICY.identity_assertion.lifetime_seconds',
+      edit(['identity_assertion'], { ...ASSERTION, lifetime_seconds: 4 }),
+    ],
+    [
+      'an identity assertion claim listed twice',
+      'POLICY.identity_assertion.claims[2]',
+      edit(['identity_assertion'], { ...ASSERTION, claims: ['sub', 'email', 'email'] }),
+    ],
+    [
+      'an identity assertion secret name that is not one',
+      'POLICY.identity_assertion.signing_key',
+      edit(['identity_assertion'], { ...ASSERTION, signing_key: 'assertion-keys' }),
+    ],
+    [
+      'a jwks_path that is not an exact path',
+      'POLICY.identity_assertion.jwks_path',
+      edit(['identity_assertion'], { ...ASSERTION, jwks_path: '/keys/*' }),
+    ],
+    [
+      'a jwks_path on a route',
+      'POLICY.routes[2].identity_assertion',
+      edit(route(2, 'identity_assertion'), { ...ASSERTION, jwks_path: '/keys.json' }),
+    ],
+    [
+      'an identity assertion object on a public route',
+      'POLICY.routes[0].identity_assertion',
+      edit(route(0, 'identity_assertion'), ASSERTION),
+    ],
+    [
+      'identity_assertion true on a route',
+      'POLICY.routes[2].identity_assertion',
+      edit(route(2, 'identity_assertion'), true),
+    ],
     ['a realm with a backslash', 'POLICY.realm', edit(['realm'], 'a\\b')],
     ['an unknown top-level member', 'POLICY.unknown', edit(['unknown'], true)],
     [

@@ -13,6 +13,7 @@
  *   gateway / passthrough: one whole request through edge-verifier's gateway, or through a
  *     Hono pass-through like system A, both with the origin answered in the isolate; the
  *     gateway with a no-op logger (what the Worker's own work costs);
+ *   gateway-assertion: the same gateway with an identity assertion on every forwarded request;
  *   gateway-<level>: the same gateway as deployed, writing its log lines with the real console
  *     logger at LOG_LEVEL=<level> (`gateway-default`: the default level);
  *   none: nothing (the cost of the POST itself);
@@ -29,7 +30,15 @@ import { createVerifier } from '../../src/verifier.ts';
 import { createApp } from '../../src/worker/app.ts';
 import { createPassthrough } from './passthrough.ts';
 
-type Bindings = { ISSUER: string; AUDIENCE: string; JWKS_URI: string; RS256_JWK: string; ES256_JWK: string };
+type Bindings = {
+  ISSUER: string;
+  AUDIENCE: string;
+  JWKS_URI: string;
+  RS256_JWK: string;
+  ES256_JWK: string;
+  /** The identity assertion's signing keys (a JWK Set of one private ES256 key), for `gateway-assertion`. */
+  ASSERTION_KEYS: string;
+};
 
 const ALGORITHMS = {
   RS256: { import: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, verify: { name: 'RSASSA-PKCS1-v1_5' } },
@@ -69,8 +78,17 @@ function buildGateways(env: Bindings): Record<string, Gateway> {
     }).app,
     env,
   });
+  const asserting = parseConfig({
+    ISSUER: env.ISSUER,
+    AUDIENCE: env.AUDIENCE,
+    JWKS_URI: env.JWKS_URI,
+    ORIGIN,
+    IDENTITY_ASSERTION_KEY: 'ASSERTION_KEYS',
+    IDENTITY_ASSERTION_ISSUER: 'https://edge.invalid',
+  });
   return {
     gateway: { app: createApp(config, { fetch: originInIsolate, log: () => {} }).app, env },
+    'gateway-assertion': { app: createApp(asserting, { fetch: originInIsolate, log: () => {} }).app, env },
     'gateway-default': logged(DEFAULT_OBSERVABILITY.logLevel),
     'gateway-error': logged('error'),
     'gateway-warn': logged('warn'),

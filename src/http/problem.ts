@@ -1,5 +1,5 @@
 import { INTROSPECTION_UNAVAILABLE_RETRY_AFTER_SECONDS, JWKS_UNAVAILABLE_RETRY_AFTER_SECONDS } from '../constants.ts';
-import { ERROR_SPECS, InsufficientScopeError, VerifierError } from '../errors.ts';
+import { ERROR_SPECS, InsufficientScopeError, RateLimitedError, VerifierError } from '../errors.ts';
 import { buildChallenge, buildDpopChallenge, type RefusalChallenge } from './challenge.ts';
 
 /**
@@ -42,7 +42,8 @@ export function errorResponse(error: unknown, { dpop, ...challenge }: RefusalCha
   if (failure.code === 'introspection_unavailable') {
     headers.set('retry-after', String(INTROSPECTION_UNAVAILABLE_RETRY_AFTER_SECONDS));
   }
-  // RFC 9110 §15.5.6: a 405 lists the methods the resource allows (only the metadata document answers 405).
+  if (failure instanceof RateLimitedError) headers.set('retry-after', String(failure.retryAfterSeconds));
+  // RFC 9110 §15.5.6: a 405 lists the methods the resource allows (only the documents the Worker serves answer 405).
   if (failure.code === 'method_not_allowed') headers.set('allow', 'GET, HEAD');
 
   const body = {

@@ -60,6 +60,10 @@ export const LOG_EVENTS = {
     level: 'warn',
     when: 'the DPoP replay store failed or did not answer in time; replay is checked in this isolate only',
   },
+  rate_limit_unavailable: {
+    level: 'warn',
+    when: "a route's Rate Limiting binding failed; the request is let through uncounted",
+  },
   introspection_unauthorized: {
     level: 'error',
     when: 'the introspection endpoint refused our client credentials (500)',

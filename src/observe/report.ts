@@ -4,7 +4,7 @@ import type { Decision } from './decision.ts';
 import { LOG_LEVELS, type Logger, type LogLevel } from './log.ts';
 
 /** How a request ended: forwarded (gateway), allowed on to the next handler (middleware), answered here, or refused. */
-export type Outcome = 'forwarded' | 'allowed' | 'resource_metadata' | ErrorCode;
+export type Outcome = 'forwarded' | 'allowed' | 'resource_metadata' | 'identity_assertion_jwks' | ErrorCode;
 
 export interface RequestOutcome {
   readonly outcome: Outcome;

@@ -128,6 +128,42 @@ export interface RouteConfig {
   readonly pathParameters: PathParameters | undefined;
   /** Where this route reads its token, in order; `undefined`: the config's `tokenSources`. */
   readonly tokenSources: readonly TokenSourceConfig[] | undefined;
+  /**
+   * The identity assertion this route's verified requests carry: its own, else the config's;
+   * `undefined` on a public route, with `identity_assertion = false`, or when the policy has none.
+   */
+  readonly identityAssertion: IdentityAssertionConfig | undefined;
+  /** The per-caller rate limit checked after authorization; `undefined`: none. */
+  readonly rateLimit: RateLimitConfig | undefined;
+}
+
+/** A JWT the gateway signs for the origin, carrying the verified identity (`identity_assertion`). */
+export interface IdentityAssertionConfig {
+  /** Name of the Worker secret holding a JWK Set of private EC P-256 or Ed25519 keys; the first signs. */
+  readonly signingKey: string;
+  /** The assertion's `iss`. */
+  readonly issuer: string;
+  /** Lower-case name of the request header it is sent in (default `DEFAULT_IDENTITY_ASSERTION_HEADER`). */
+  readonly header: string;
+  /** Seconds from `iat` to `exp` (default `DEFAULT_IDENTITY_ASSERTION_LIFETIME_SECONDS`). */
+  readonly lifetimeSeconds: number;
+  /** Top-level claims copied from the verified token (default `DEFAULT_IDENTITY_ASSERTION_CLAIMS`). */
+  readonly claims: readonly string[];
+}
+
+/** What a route's requests are counted by: a claim of the verified token, or the client's address. */
+export type RateLimitKey =
+  | { readonly kind: 'claim'; readonly claim: ClaimPath }
+  | { readonly kind: 'client_id' }
+  | { readonly kind: 'client_ip' };
+
+/** A per-caller rate limit counted by a Workers Rate Limiting binding (`rate_limit`). */
+export interface RateLimitConfig {
+  /** Name of the Rate Limiting binding, found in the env per request. */
+  readonly binding: string;
+  /** The binding's period, sent as `Retry-After` on a refusal. */
+  readonly periodSeconds: number;
+  readonly key: RateLimitKey;
 }
 
 export interface HeaderMapping {
@@ -190,4 +226,16 @@ export interface Config {
   readonly forwardOverrideHeaders: boolean;
   /** RFC 9728 protected-resource metadata; `undefined`: not published. */
   readonly resource: ResourceConfig | undefined;
+  /** What every identity assertion in the policy shares; `undefined` when the policy names none. */
+  readonly identityAssertions: IdentityAssertionsConfig | undefined;
+}
+
+/** The policy's identity assertions as a whole: where their keys are published, and their headers. */
+export interface IdentityAssertionsConfig {
+  /** Where the public keys are served (`identity_assertion.jwks_path`). */
+  readonly jwksPath: string;
+  /** Every `signing_key` the policy names, in policy order, once each: the JWKS lists each one's keys. */
+  readonly signingKeys: readonly string[];
+  /** Every assertion header name (lower case): a client's copy is stripped on every route. */
+  readonly headers: readonly string[];
 }

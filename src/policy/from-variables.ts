@@ -87,12 +87,16 @@ export function policyFromVariables(vars: Vars): TranslatedVariables {
   });
   const resource = optional(vars, 'RESOURCE');
   const tokenSources = optional(vars, 'TOKEN_SOURCES');
+  const assertion = identityAssertionOf(vars, (member, name, value) =>
+    from(`POLICY.identity_assertion.${member}`, name, value),
+  );
   const policy = {
     issuers: { [FLAT_ISSUER_ID]: issuer },
     routes,
     ...(tokenSources === undefined
       ? {}
       : { token_sources: from('POLICY.token_sources', 'TOKEN_SOURCES', list(tokenSources, ',').map(tokenSource)) }),
+    ...(assertion === undefined ? {} : { identity_assertion: assertion }),
     ...(resource === undefined
       ? {}
       : {
@@ -140,6 +144,18 @@ function introspectionOf(
     if (value !== undefined) members[member] = value;
   }
   return Object.keys(members).length === 0 ? undefined : members;
+}
+
+/** The identity assertion variables as the policy's member; `undefined` when neither is set. */
+function identityAssertionOf(
+  vars: Vars,
+  from: <T>(member: string, name: FlatName, value: T) => T,
+): Record<string, unknown> | undefined {
+  // Each member is named by its variable, set or not: a missing issuer names IDENTITY_ASSERTION_ISSUER.
+  const signingKey = from('signing_key', 'IDENTITY_ASSERTION_KEY', optional(vars, 'IDENTITY_ASSERTION_KEY'));
+  const issuer = from('issuer', 'IDENTITY_ASSERTION_ISSUER', optional(vars, 'IDENTITY_ASSERTION_ISSUER'));
+  if (signingKey === undefined && issuer === undefined) return undefined;
+  return { signing_key: signingKey, issuer };
 }
 
 /** `authorization`, `header:<name>`, `cookie:<name>` or `query:<name>` as a policy's source; anything else is left for the schema to name. */

@@ -21,10 +21,13 @@ import { ConfigError } from '../errors.ts';
 import { type IssuerPattern, parseIssuerPattern, TENANT_PLACEHOLDER } from '../issuers/issuer-pattern.ts';
 import { checkMappedHeaderName, NOT_FORWARDED } from '../proxy/header-names.ts';
 import { parsePathPattern, patternProblem } from '../routing/path-pattern.ts';
+import { compileIdentityAssertion, routeIdentityAssertion, summarizeIdentityAssertions } from './compile-assertion.ts';
+import { compileRateLimit } from './compile-rate-limit.ts';
 import type {
   ClaimRule,
   Config,
   HeaderMapping,
+  IdentityAssertionConfig,
   IssuerConfig,
   PathRules,
   RouteConfig,
@@ -64,10 +67,19 @@ function compilePolicy(policy: Policy, fallbacks: PolicyFallbacks): Config {
     caseSensitive: policy.case_sensitive ?? DEFAULT_PATH_RULES.caseSensitive,
     pathParameters: policy.path_parameters ?? DEFAULT_PATH_RULES.pathParameters,
   };
-  const routes = policy.routes.map((route, i) => compileRoute(route, `POLICY.routes[${i}]`, issuers, paths));
+  const headers = compileHeaders(policy.headers ?? {});
+  const mapped = new Set(headers.map((mapping) => mapping.name));
+  const assertion =
+    policy.identity_assertion === undefined
+      ? undefined
+      : compileIdentityAssertion('POLICY.identity_assertion', policy.identity_assertion, mapped);
+  const routes = policy.routes.map((route, i) =>
+    compileRoute(route, `POLICY.routes[${i}]`, issuers, paths, { assertion, mapped }),
+  );
+  const identityAssertions = summarizeIdentityAssertions(assertion, policy.identity_assertion?.jwks_path, routes);
 
-  const { resource } = policy;
   const originService = exclusiveOriginService(policy, 'POLICY');
+  const resource = compileResource(policy.resource, issuers);
   return {
     issuers: [...issuers.values()],
     routes,
@@ -83,7 +95,7 @@ function compilePolicy(policy: Policy, fallbacks: PolicyFallbacks): Config {
           ? wholeSeconds('ORIGIN_TIMEOUT_SECONDS', fallbacks.originTimeoutSeconds.trim(), 1, MAX_ORIGIN_TIMEOUT_SECONDS)
           : DEFAULT_ORIGIN_TIMEOUT_SECONDS)) * 1000,
     realm: ownOrVariable(policy.realm, 'POLICY.realm', fallbacks.realm, 'REALM', parseRealm) ?? DEFAULT_REALM,
-    headers: compileHeaders(policy.headers ?? {}),
+    headers,
     signingSecret: policy.sign_headers?.secret,
     forwardAuthorization: policy.forward_authorization ?? DEFAULT_FORWARD_AUTHORIZATION,
     tokenSources:
@@ -92,21 +104,36 @@ function compilePolicy(policy: Policy, fallbacks: PolicyFallbacks): Config {
         : compileTokenSources('POLICY.token_sources', policy.token_sources),
     paths,
     forwardOverrideHeaders: policy.forward_override_headers ?? DEFAULT_FORWARD_OVERRIDE_HEADERS,
-    resource:
-      resource === undefined
-        ? undefined
-        : parseResource(
-            'POLICY.resource.resource',
-            resource.resource,
-            resource.authorization_servers?.map((server, i) =>
-              keySourceUrl(`POLICY.resource.authorization_servers[${i}]`, server),
-            ) ?? [
-              // A template is no server's identifier: only exact issuers are named.
-              ...new Set([...issuers.values()].filter((i) => i.tenants === undefined).map((i) => i.issuer)),
-            ],
-            resource.scopes_supported,
-          ),
+    resource,
+    identityAssertions: sharedPath(identityAssertions, resource),
   };
+}
+
+/** RFC 9728 metadata: its servers default to every exact issuer. */
+function compileResource(resource: Policy['resource'], issuers: ReadonlyMap<string, IssuerConfig>): Config['resource'] {
+  if (resource === undefined) return undefined;
+  return parseResource(
+    'POLICY.resource.resource',
+    resource.resource,
+    resource.authorization_servers?.map((server, i) =>
+      keySourceUrl(`POLICY.resource.authorization_servers[${i}]`, server),
+    ) ?? [
+      // A template is no server's identifier: only exact issuers are named.
+      ...new Set([...issuers.values()].filter((i) => i.tenants === undefined).map((i) => i.issuer)),
+    ],
+    resource.scopes_supported,
+  );
+}
+
+/** The assertion JWKS and the resource metadata are answered before any route: they cannot share a path. */
+function sharedPath<T extends { readonly jwksPath: string } | undefined>(
+  assertions: T,
+  resource: { readonly metadataPath: string } | undefined,
+): T {
+  if (assertions && resource && assertions.jwksPath === resource.metadataPath) {
+    throw new ConfigError('POLICY.identity_assertion.jwks_path', 'is the path of the resource metadata');
+  }
+  return assertions;
 }
 
 /** The policy's own value wins over the variable beside it; each is checked under its own name. */
@@ -210,11 +237,20 @@ function compileIssuer(id: string, issuer: PolicyIssuer): IssuerConfig {
   };
 }
 
+/** What a route inherits from the top level beyond its issuers and path rules. */
+interface RouteDefaults {
+  /** The top-level identity assertion. */
+  readonly assertion: IdentityAssertionConfig | undefined;
+  /** The mapped header names, lower case: an assertion header must be none of them. */
+  readonly mapped: ReadonlySet<string>;
+}
+
 function compileRoute(
   route: PolicyRoute,
   at: string,
   issuers: ReadonlyMap<string, IssuerConfig>,
   paths: PathRules,
+  defaults: RouteDefaults,
 ): RouteConfig {
   const path = parsePathPattern(route.path);
   if (!path) throw new ConfigError(`${at}.path`, 'must be /exact or /prefix/* (/* is every path)');
@@ -244,6 +280,15 @@ function compileRoute(
     pathParameters: route.path_parameters,
     tokenSources:
       route.token_sources === undefined ? undefined : compileTokenSources(`${at}.token_sources`, route.token_sources),
+    identityAssertion: routeIdentityAssertion(
+      at,
+      route.identity_assertion,
+      defaults.assertion,
+      isPublic,
+      defaults.mapped,
+    ),
+    rateLimit:
+      route.rate_limit === undefined ? undefined : compileRateLimit(`${at}.rate_limit`, route.rate_limit, isPublic),
   };
 }
 

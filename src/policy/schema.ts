@@ -5,6 +5,10 @@ import {
   DEFAULT_DPOP_MODE,
   DEFAULT_FORWARD_AUTHORIZATION,
   DEFAULT_FORWARD_OVERRIDE_HEADERS,
+  DEFAULT_IDENTITY_ASSERTION_CLAIMS,
+  DEFAULT_IDENTITY_ASSERTION_HEADER,
+  DEFAULT_IDENTITY_ASSERTION_JWKS_PATH,
+  DEFAULT_IDENTITY_ASSERTION_LIFETIME_SECONDS,
   DEFAULT_INTROSPECT_TOKENS,
   DEFAULT_INTROSPECTION_CACHE_SECONDS,
   DEFAULT_JWKS_CACHE_TTL_SECONDS,
@@ -16,10 +20,14 @@ import {
   DEFAULT_TENANT_CLAIM,
   DEFAULT_TOKEN_SOURCES,
   HMAC_ALGORITHMS,
+  MAX_IDENTITY_ASSERTION_LIFETIME_SECONDS,
   MAX_INTROSPECTION_CACHE_SECONDS,
   MAX_JWKS_CACHE_TTL_SECONDS,
   MAX_ORIGIN_TIMEOUT_SECONDS,
+  MIN_IDENTITY_ASSERTION_LIFETIME_SECONDS,
   MIN_JWKS_CACHE_TTL_SECONDS,
+  RATE_LIMIT_PERIODS_SECONDS,
+  RESERVED_IDENTITY_ASSERTION_CLAIMS,
   SUPPORTED_ALGORITHMS,
 } from '../constants.ts';
 import { TENANT_PLACEHOLDER } from '../issuers/issuer-pattern.ts';
@@ -221,6 +229,71 @@ const issuer = v.strictObject({
   ),
 });
 
+/** The members of an identity assertion, at the top level and on a route alike. */
+const identityAssertionMembers = {
+  signing_key: bindingName(
+    'must be the name of a Worker secret',
+    'Name of the Worker secret holding a JWK Set of private keys, EC P-256 (ES256) or Ed25519 (EdDSA), each with a kid: the first signs, the others are only published (previous or next keys).',
+  ),
+  issuer: v.pipe(
+    text,
+    v.description(
+      "The assertion's `iss`, naming this gateway: an https URL (http on loopback). Origins verify the assertion against it.",
+    ),
+  ),
+  header: v.optional(
+    v.pipe(
+      v.string(),
+      v.description(
+        `The request header it is sent in, under the rules of mapped header names; a client's copy is stripped on every route. Default ${DEFAULT_IDENTITY_ASSERTION_HEADER}.`,
+      ),
+    ),
+  ),
+  lifetime_seconds: seconds(
+    MIN_IDENTITY_ASSERTION_LIFETIME_SECONDS,
+    MAX_IDENTITY_ASSERTION_LIFETIME_SECONDS,
+    `Seconds from iat to exp; an assertion is reused for the same verified token until half of it has passed. Default ${DEFAULT_IDENTITY_ASSERTION_LIFETIME_SECONDS}.`,
+  ),
+  claims: v.optional(
+    v.pipe(
+      v.array(text),
+      v.description(
+        `Top-level claims copied from the verified token when it has them. Default ${JSON.stringify(DEFAULT_IDENTITY_ASSERTION_CLAIMS)}; ${RESERVED_IDENTITY_ASSERTION_CLAIMS.join(', ')} are the gateway's own and refused.`,
+      ),
+    ),
+  ),
+};
+
+const identityAssertion = v.strictObject({
+  ...identityAssertionMembers,
+  jwks_path: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\/[^\s?#*]*$/, 'must be an exact path'),
+      v.description(
+        `Where the public keys of every signing_key in the policy are served (GET, HEAD), before any route. Default ${DEFAULT_IDENTITY_ASSERTION_JWKS_PATH}.`,
+      ),
+    ),
+  ),
+});
+
+const rateLimit = v.strictObject({
+  binding: bindingName(
+    'must be the name of a Rate Limiting binding',
+    "The Workers Rate Limiting binding (`[[ratelimits]]` in wrangler.toml) that counts this route's requests.",
+  ),
+  period_seconds: v.pipe(
+    v.picklist(RATE_LIMIT_PERIODS_SECONDS, `must be ${RATE_LIMIT_PERIODS_SECONDS.join(' or ')}`),
+    v.description("The binding's `simple.period`, which a Worker cannot read: a refused request's Retry-After."),
+  ),
+  key: v.pipe(
+    claimPath,
+    v.description(
+      'What is counted: sub, client_id (else azp), client_ip (CF-Connecting-IP; the only key on a public route), or another claim path. A request without the claim is counted by client_ip.',
+    ),
+  ),
+});
+
 const claimRule = v.union(
   [
     v.strictObject({ claim: claimPath, equals: claimValue }),
@@ -268,6 +341,25 @@ const route = v.strictObject({
   dpop: dpopMode("DPoP on this route, over each issuer's own setting."),
   path_parameters: pathParameters('Path parameters (`;` in a segment) on this route, over the top-level setting.'),
   token_sources: tokenSources('Where this route reads its token, in order, over the top-level token_sources.'),
+  identity_assertion: v.optional(
+    v.pipe(
+      v.union(
+        [v.literal(false), v.strictObject(identityAssertionMembers)],
+        'must be false or an identity assertion object',
+      ),
+      v.description(
+        "This route's identity assertion, replacing the top-level one whole (jwks_path stays top-level only); false: none on this route.",
+      ),
+    ),
+  ),
+  rate_limit: v.optional(
+    v.pipe(
+      rateLimit,
+      v.description(
+        'A per-caller limit, counted after authorization; over it, 429 rate_limited with Retry-After. Absent: none.',
+      ),
+    ),
+  ),
 });
 
 const headerSource = v.union(
@@ -314,6 +406,14 @@ export const policySchema = v.strictObject({
       ),
     }),
   ),
+  identity_assertion: v.optional(
+    v.pipe(
+      identityAssertion,
+      v.description(
+        'A JWT the gateway signs for the origin on every verified request (Cloudflare Access, Google IAP style), with its JWKS served at jwks_path. Absent: none.',
+      ),
+    ),
+  ),
   forward_authorization: v.optional(
     v.pipe(
       v.boolean(),
@@ -350,3 +450,5 @@ export const policySchema = v.strictObject({
 export type Policy = v.InferInput<typeof policySchema>;
 export type PolicyIssuer = v.InferInput<typeof issuer>;
 export type PolicyRoute = v.InferInput<typeof route>;
+export type PolicyIdentityAssertion = v.InferInput<typeof identityAssertion>;
+export type PolicyRateLimit = v.InferInput<typeof rateLimit>;

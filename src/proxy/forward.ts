@@ -3,6 +3,7 @@ import { IDENTITY_SIGNING_SECRET_MIN_LENGTH } from '../constants.ts';
 import { compileTokenSources } from '../credentials/compile-sources.ts';
 import type { TokenSource } from '../credentials/token-source.ts';
 import { ConfigError, VerifierError } from '../errors.ts';
+import type { IdentityAssertions } from '../identity/identity-assertions.ts';
 import { IDENTITY_SIGNATURE_HEADER, importIdentityKey, signIdentity } from '../identity/signature.ts';
 import type { AuthResult } from '../verifier.ts';
 import { readBinding, readSecret, secretParser } from '../worker/secrets.ts';
@@ -35,6 +36,8 @@ export type Forward = (
 export interface ForwardDeps {
   readonly fetch?: typeof fetch;
   readonly now?: () => number;
+  /** The identity assertions a verified request carries (`createIdentityAssertions`). Default: none. */
+  readonly assertions?: IdentityAssertions | undefined;
 }
 
 /**
@@ -44,7 +47,10 @@ export interface ForwardDeps {
  * upgrade is passed on and the origin's 101 returned with its socket. An origin is a URL or a
  * Worker service binding; both get the same request, headers and error mapping.
  */
-export function createForwarder(config: Config, { fetch: doFetch = fetch, now = Date.now }: ForwardDeps = {}): Forward {
+export function createForwarder(
+  config: Config,
+  { fetch: doFetch = fetch, now = Date.now, assertions }: ForwardDeps = {},
+): Forward {
   const hasOwn = (level: Pick<RouteConfig, 'origin' | 'originService'>) =>
     level.origin !== undefined || level.originService !== undefined;
   if (!hasOwn(config) && !config.routes.every(hasOwn)) throw new ConfigError('ORIGIN', 'is required');
@@ -80,8 +86,14 @@ export function createForwarder(config: Config, { fetch: doFetch = fetch, now = 
       for (const source of stripped(route.tokenSources ?? config.tokenSources)) source.strip(headers);
     }
     const target = base === undefined ? serviceUrl(url) : originUrl(base, url);
+    // Set after the client's copy was stripped, and before the signature, which covers it.
+    const assertionHeader = auth ? route.identityAssertion?.header : undefined;
+    if (auth && assertionHeader !== undefined && assertions) {
+      const assertion = assertions.assertionFor(route, auth, env) as string | Promise<string>;
+      headers.set(assertionHeader, typeof assertion === 'string' ? assertion : await assertion);
+    }
     if (auth && signer) {
-      const names = identityHeaderNames(headers, plan.mappings);
+      const names = identityHeaderNames(headers, plan.mappings, assertionHeader);
       headers.set(
         IDENTITY_SIGNATURE_HEADER,
         await signIdentity(await signer(env), {

@@ -1,4 +1,4 @@
-import type { HeaderMapping } from '../config.ts';
+import type { Config, HeaderMapping } from '../config.ts';
 import { OVERRIDE_HEADERS } from '../routing/override-headers.ts';
 import type { AuthResult } from '../verifier.ts';
 import { AUTH_HEADER_PREFIX, NOT_FORWARDED } from './header-names.ts';
@@ -8,8 +8,9 @@ import { isWebSocketUpgrade } from './websocket.ts';
 /** What the policy says about the origin's request headers, fixed when the gateway is built. */
 export interface HeaderPlan {
   /**
-   * Client headers never forwarded: hop-by-hop, the mapped names, `authorization` when it is not
-   * forwarded, and the method and URL override headers unless the policy forwards them.
+   * Client headers never forwarded: hop-by-hop, the mapped and identity assertion names,
+   * `authorization` when it is not forwarded, and the method and URL override headers unless
+   * the policy forwards them.
    */
   readonly removed: ReadonlySet<string>;
   readonly mappings: readonly HeaderMapping[];
@@ -19,14 +20,20 @@ export interface HeaderRules {
   readonly headers: readonly HeaderMapping[];
   readonly forwardAuthorization: boolean;
   readonly forwardOverrideHeaders: boolean;
+  readonly identityAssertions?: Config['identityAssertions'];
 }
 
 export function headerPlan({
   headers: mappings,
   forwardAuthorization,
   forwardOverrideHeaders,
+  identityAssertions,
 }: HeaderRules): HeaderPlan {
-  const removed = new Set([...NOT_FORWARDED, ...mappings.map((mapping) => mapping.name)]);
+  const removed = new Set([
+    ...NOT_FORWARDED,
+    ...mappings.map((mapping) => mapping.name),
+    ...(identityAssertions?.headers ?? []),
+  ]);
   if (!forwardAuthorization) removed.add('authorization');
   if (!forwardOverrideHeaders) for (const name of OVERRIDE_HEADERS) removed.add(name);
   return { removed, mappings };
@@ -70,9 +77,14 @@ export function originRequestHeaders(
   return headers;
 }
 
-/** The identity headers set on this request, in the order they are signed. */
-export function identityHeaderNames(headers: Headers, mappings: readonly HeaderMapping[]): string[] {
+/** The identity headers set on this request, in the order they are signed: the identity assertion's last. */
+export function identityHeaderNames(
+  headers: Headers,
+  mappings: readonly HeaderMapping[],
+  assertionHeader?: string,
+): string[] {
   const names = headers.has('x-auth-subject') ? ['x-auth-subject', 'x-auth-claims'] : ['x-auth-claims'];
   for (const { name } of mappings) if (headers.has(name)) names.push(name);
+  if (assertionHeader !== undefined) names.push(assertionHeader);
   return names;
 }

@@ -1,11 +1,14 @@
 import { Hono } from 'hono';
 import type { Config } from '../config.ts';
 import type { Env } from '../env.ts';
+import { VerifierError } from '../errors.ts';
 import { requestGuard } from '../hono/middleware.ts';
+import { assertionJwksResponse } from '../http/assertion-jwks.ts';
 import { refuse } from '../http/refuse.ts';
-import type { Decision } from '../observe/decision.ts';
+import { createIdentityAssertions, type IdentityAssertions } from '../identity/identity-assertions.ts';
+import { type Decision, newDecision } from '../observe/decision.ts';
 import { consoleLogger, levelledLogger } from '../observe/log.ts';
-import { createReporter } from '../observe/report.ts';
+import { createReporter, type Reporter } from '../observe/report.ts';
 import { DEFAULT_OBSERVABILITY, type ObservabilitySettings } from '../observe/settings.ts';
 import { createForwarder } from '../proxy/forward.ts';
 import { createVerifier, type Verifier, type VerifierDeps } from '../verifier.ts';
@@ -29,13 +32,16 @@ export function createApp(config: Config, deps: AppDeps = {}): GatewayApp {
   const log = levelledLogger(deps.log ?? consoleLogger, observability.logLevel);
   const now = deps.now ?? Date.now;
   const report = createReporter(log, observability.logLevel, { successSample: observability.successSample });
-  const forward = createForwarder(config, deps);
+  const assertions = createIdentityAssertions(config, now);
+  const forward = createForwarder(config, { ...deps, assertions });
   const verifier = createVerifier(config, { ...deps, log });
   const app = new Hono<{ Bindings: Env }>();
   const guard = requestGuard(verifier, { kvBinding: GATEWAY_KV_BINDING, report });
   app.all('*', async (c) => {
     // Parsed once; the origin receives the normalised path the route matched, never the raw one.
     const url = new URL(c.req.url);
+    // Answered before any route, as the resource metadata is: public keys, never forwarded.
+    if (assertions && url.pathname === assertions.jwksPath) return assertionJwks(c.req.raw, c.env, assertions, report);
     const admitted = await guard(c, url);
     if (admitted instanceof Response) return admitted;
     const sentAt = now();
@@ -55,6 +61,26 @@ export function createApp(config: Config, deps: AppDeps = {}): GatewayApp {
     refuse(error, verifier.challenge, report, { method: c.req.method, path: c.req.path, env: c.env }),
   );
   return { app, verifier };
+}
+
+/** The identity assertion's JWKS, for GET and HEAD; other methods 405 (with `Allow`, at the refusal boundary). */
+async function assertionJwks(
+  request: Request,
+  env: Env,
+  assertions: IdentityAssertions,
+  report: Reporter,
+): Promise<Response> {
+  const method = request.method;
+  if (method !== 'GET' && method !== 'HEAD') throw new VerifierError('method_not_allowed');
+  const response = assertionJwksResponse(await assertions.publicKeys(env), method);
+  report(env, {
+    outcome: 'identity_assertion_jwks',
+    status: 200,
+    method,
+    path: assertions.jwksPath,
+    decision: newDecision(),
+  });
+  return response;
 }
 
 /**

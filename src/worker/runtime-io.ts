@@ -1,3 +1,4 @@
+import type { RateLimiter } from '../authz/rate-limit.ts';
 import { type ReplayGuard, type ReplayNamespace, sharedReplayGuard } from '../binding/dpop-replay.ts';
 import { type CoordinatorNamespace, coordinatorClient } from '../coordinator/client.ts';
 import type { KeySetCoordinator } from '../coordinator/protocol.ts';
@@ -47,6 +48,12 @@ export class WorkerIo implements RequestIo {
   get dpopReplay(): ReplayGuard | undefined {
     const namespace = this.#binding(DPOP_REPLAY_BINDING) as ReplayNamespace | undefined;
     return namespace && typeof namespace.idFromName === 'function' ? sharedReplayGuard(namespace) : undefined;
+  }
+
+  /** The Rate Limiting binding of this name, when the Worker has one. */
+  rateLimiter(name: string): RateLimiter | undefined {
+    const binding = this.#binding(name) as Partial<RateLimiter> | undefined;
+    return typeof binding?.limit === 'function' ? (binding as RateLimiter) : undefined;
   }
 
   /** A Worker secret (or variable) of this name, when it is text. */

@@ -49,14 +49,20 @@ export interface MintOptions {
  * counters, failure modes). The private keys stay in the test, which signs tokens with jose.
  */
 export class TestIssuer {
-  readonly id = crypto.randomUUID().slice(0, 12);
-  readonly url = `${inject('issuerUrl')}/t/${this.id}`;
-  readonly jwksUri = `${this.url}/jwks`;
+  readonly url: string;
+  readonly jwksUri: string;
 
-  private constructor(public keys: TestKey[]) {}
+  private constructor(
+    public keys: TestKey[],
+    readonly id: string,
+  ) {
+    this.url = `${inject('issuerUrl')}/t/${id}`;
+    this.jwksUri = `${this.url}/jwks`;
+  }
 
-  static async create(algs: string[] = ['RS256']): Promise<TestIssuer> {
-    const issuer = new TestIssuer(await Promise.all(algs.map((alg) => makeKey(alg))));
+  /** A tenant of its own; `id` names a tenant fixed elsewhere (a Worker configured in the global setup). */
+  static async create(algs: string[] = ['RS256'], id = crypto.randomUUID().slice(0, 12)): Promise<TestIssuer> {
+    const issuer = new TestIssuer(await Promise.all(algs.map((alg) => makeKey(alg))), id);
     await issuer.publish();
     return issuer;
   }

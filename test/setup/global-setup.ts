@@ -6,6 +6,7 @@ import type { TestProject } from 'vitest/node';
 import { startDevIssuer } from '../../scripts/dev-issuer.ts';
 import { startEchoOrigin } from '../../scripts/echo-origin.ts';
 import type {} from '../provided-context.d.ts';
+import { startAssertionGateway } from './assertion-gateway.ts';
 import {
   E2E_CLIENT,
   E2E_INTROSPECTOR,
@@ -22,7 +23,9 @@ export default async function setup(project: TestProject) {
   project.provide('oidcIssuer', oidc.issuer);
   project.provide('oidcClient', { ...E2E_CLIENT, resource: E2E_RESOURCE, scope: E2E_SCOPE });
   project.provide('oidcOpaque', { resource: E2E_OPAQUE_RESOURCE, introspector: E2E_INTROSPECTOR });
+  const { close: closeGateway, ...gateway } = await startAssertionGateway(issuer.url, origin.url);
+  project.provide('assertionGateway', gateway);
   return async () => {
-    await Promise.all([issuer.close(), origin.close(), oidc.close()]);
+    await Promise.all([issuer.close(), origin.close(), oidc.close(), closeGateway()]);
   };
 }

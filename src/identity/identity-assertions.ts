@@ -1,0 +1,126 @@
+/**
+ * The gateway's identity assertions, built once per isolate from the config: which routes sign
+ * one and for which audience, the reuse caches, and the public keys the JWKS endpoint serves.
+ * The keys are read from their secrets per request (a binding), parsed once per value.
+ */
+import type { JWK } from 'jose';
+import type { Config, IdentityAssertionConfig, RouteConfig } from '../config.ts';
+import { IDENTITY_ASSERTION_CACHE_MAX_ENTRIES } from '../constants.ts';
+import { ConfigError } from '../errors.ts';
+import type { AuthResult } from '../verifier.ts';
+import { assertionClaims, signAssertion } from './assertion.ts';
+import { type AssertionCache, createAssertionCache } from './assertion-cache.ts';
+import { type AssertionKeys, assertionKeysReader } from './assertion-keys.ts';
+
+export interface IdentityAssertions {
+  /** Where the public keys are served. */
+  readonly jwksPath: string;
+  /**
+   * The assertion a verified request on `route` carries, in `route.identityAssertion.header`;
+   * `undefined` when the route sends none. A reused one is returned as is, without a promise:
+   * this runs on every forwarded request. Throws (or rejects with) `config_invalid` naming the
+   * secret when its keys are missing or bad.
+   */
+  assertionFor(route: RouteConfig, auth: AuthResult, env: unknown): string | Promise<string> | undefined;
+  /** The public half of every key of every signing secret, in policy order. */
+  publicKeys(env: unknown): Promise<JWK[]>;
+}
+
+/** One assertion setting for one audience: routes that share both share the signatures. */
+interface Signer {
+  readonly settings: IdentityAssertionConfig;
+  readonly audience: string;
+  readonly cache: AssertionCache<AssertionKeys>;
+}
+
+/** The audience an origin checks: its URL's origin, or the service binding's name (a Worker behind it has no URL of its own). */
+function audienceOf(route: RouteConfig, config: Config): string {
+  const level = route.origin !== undefined || route.originService !== undefined ? route : config;
+  return level.origin === undefined ? (level.originService as string) : new URL(level.origin).origin;
+}
+
+/** `undefined` when the policy names no identity assertion. */
+export function createIdentityAssertions(config: Config, now: () => number): IdentityAssertions | undefined {
+  const shared = config.identityAssertions;
+  if (shared === undefined) return undefined;
+  const readers = new Map(shared.signingKeys.map((name) => [name, assertionKeysReader(name)] as const));
+  const signers = compileSigners(config);
+
+  return {
+    jwksPath: shared.jwksPath,
+    assertionFor(route, auth, env) {
+      const signer = signers.get(route);
+      if (signer === undefined) return undefined;
+      const keys = (readers.get(signer.settings.signingKey) as Reader)(env);
+      if (keys instanceof Promise) return keys.then((ready) => assertion(signer, auth, ready));
+      return assertion(signer, auth, keys);
+    },
+    async publicKeys(env) {
+      const sets = await Promise.all(shared.signingKeys.map((name) => (readers.get(name) as Reader)(env)));
+      return uniqueKids(
+        sets.flatMap((set) => set.publicKeys),
+        shared.signingKeys,
+      );
+    },
+  };
+
+  function assertion(signer: Signer, auth: AuthResult, keys: AssertionKeys): string | Promise<string> {
+    const nowMs = now();
+    return signer.cache.get(auth.claims, auth.encodedClaims, keys, nowMs) ?? sign(signer, auth, keys, nowMs);
+  }
+
+  async function sign(signer: Signer, auth: AuthResult, keys: AssertionKeys, nowMs: number): Promise<string> {
+    const issuedAt = Math.floor(nowMs / 1000);
+    const claims = assertionClaims({
+      settings: signer.settings,
+      audience: signer.audience,
+      token: auth.claims,
+      subject: auth.subject,
+      issuedAt,
+      jti: crypto.randomUUID(),
+    });
+    const jwt = await signAssertion(claims, keys.signing);
+    // Reused until half its lifetime has passed: an origin always receives one with time left.
+    const reuseUntilMs = (issuedAt + signer.settings.lifetimeSeconds / 2) * 1000;
+    signer.cache.set(auth.claims, auth.encodedClaims, keys, { jwt, reuseUntilMs });
+    return jwt;
+  }
+}
+
+type Reader = ReturnType<typeof assertionKeysReader>;
+
+/** Each route that signs, mapped to its signer; one signer per setting and audience. */
+function compileSigners(config: Config): Map<RouteConfig, Signer> {
+  const bySetting = new Map<IdentityAssertionConfig, Map<string, Signer>>();
+  const signers = new Map<RouteConfig, Signer>();
+  for (const route of config.routes) {
+    const settings = route.identityAssertion;
+    if (settings === undefined) continue;
+    const audience = audienceOf(route, config);
+    const byAudience = bySetting.get(settings) ?? new Map<string, Signer>();
+    bySetting.set(settings, byAudience);
+    let signer = byAudience.get(audience);
+    if (!signer) {
+      signer = { settings, audience, cache: createAssertionCache(IDENTITY_ASSERTION_CACHE_MAX_ENTRIES) };
+      byAudience.set(audience, signer);
+    }
+    signers.set(route, signer);
+  }
+  return signers;
+}
+
+/**
+ * Two secrets may share a key (one listed in both); two different keys under one kid would leave
+ * an origin unable to choose, so they refuse the JWKS (500) instead.
+ */
+function uniqueKids(keys: readonly JWK[], secrets: readonly string[]): JWK[] {
+  const byKid = new Map<string, JWK>();
+  for (const key of keys) {
+    const seen = byKid.get(key.kid as string);
+    if (seen === undefined) byKid.set(key.kid as string, key);
+    else if (seen.x !== key.x || seen.y !== key.y || seen.crv !== key.crv) {
+      throw new ConfigError(secrets.join(', '), 'hold two different keys under one kid');
+    }
+  }
+  return [...byKid.values()];
+}
