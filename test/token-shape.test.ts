@@ -48,7 +48,8 @@ describe('token shape: protected headers', () => {
 
   it(`holds at most ${PARSED_HEADER_CACHE_MAX_ENTRIES} headers: a spray of new ones drops what it held`, () => {
     const kept = parseTokenShape(tokenWith('{"alg":"RS256","kid":"kept"}')).header;
-    for (let i = 0; i < PARSED_HEADER_CACHE_MAX_ENTRIES; i++) parseTokenShape(tokenWith(`{"alg":"RS256","kid":"${i}"}`));
+    for (let i = 0; i < PARSED_HEADER_CACHE_MAX_ENTRIES; i++)
+      parseTokenShape(tokenWith(`{"alg":"RS256","kid":"${i}"}`));
     expect(parseTokenShape(tokenWith('{"alg":"RS256","kid":"kept"}')).header).not.toBe(kept);
   });
 

@@ -1,6 +1,6 @@
 import type { JWTPayload } from 'jose';
-import { VerifierError } from '../errors.ts';
 import { PARSED_HEADER_CACHE_MAX_ENTRIES } from '../constants.ts';
+import { VerifierError } from '../errors.ts';
 import { BASE64URL_VALUE, base64urlToBinary, base64urlToBytesChecked } from '../shared/base64url.ts';
 import { parseStrictJsonObject } from '../shared/strict-json.ts';
 
