@@ -19,9 +19,10 @@ export interface IdentityAssertions {
    * The assertion a verified request on `route` carries, in `route.identityAssertion.header`;
    * `undefined` when the route sends none. A reused one is returned as is, without a promise:
    * this runs on every forwarded request. Throws (or rejects with) `config_invalid` naming the
-   * secret when its keys are missing or bad.
+   * secret when its keys are missing or bad. `nowMs` is the request's time (epoch ms): when a new
+   * assertion is issued, and whether a kept one may still be reused.
    */
-  assertionFor(route: RouteConfig, auth: AuthResult, env: unknown): string | Promise<string> | undefined;
+  assertionFor(route: RouteConfig, auth: AuthResult, env: unknown, nowMs: number): string | Promise<string> | undefined;
   /** The public half of every key of every signing secret, in policy order. */
   publicKeys(env: unknown): Promise<JWK[]>;
 }
@@ -31,6 +32,8 @@ interface Signer {
   readonly settings: IdentityAssertionConfig;
   readonly audience: string;
   readonly cache: AssertionCache<AssertionKeys>;
+  /** The setting's keys from the env, parsed once per secret value (shared by the signers of one secret). */
+  readonly keys: Reader;
 }
 
 /** The audience an origin checks: its URL's origin, or the service binding's name (a Worker behind it has no URL of its own). */
@@ -40,20 +43,20 @@ function audienceOf(route: RouteConfig, config: Config): string {
 }
 
 /** `undefined` when the policy names no identity assertion. */
-export function createIdentityAssertions(config: Config, now: () => number): IdentityAssertions | undefined {
+export function createIdentityAssertions(config: Config): IdentityAssertions | undefined {
   const shared = config.identityAssertions;
   if (shared === undefined) return undefined;
   const readers = new Map(shared.signingKeys.map((name) => [name, assertionKeysReader(name)] as const));
-  const signers = compileSigners(config);
+  const signers = compileSigners(config, readers);
 
   return {
     jwksPath: shared.jwksPath,
-    assertionFor(route, auth, env) {
+    assertionFor(route, auth, env, nowMs) {
       const signer = signers.get(route);
       if (signer === undefined) return undefined;
-      const keys = (readers.get(signer.settings.signingKey) as Reader)(env);
-      if (keys instanceof Promise) return keys.then((ready) => assertion(signer, auth, ready));
-      return assertion(signer, auth, keys);
+      const keys = signer.keys(env);
+      if (keys instanceof Promise) return keys.then((ready) => assertion(signer, auth, ready, nowMs));
+      return assertion(signer, auth, keys, nowMs);
     },
     async publicKeys(env) {
       const sets = await Promise.all(shared.signingKeys.map((name) => (readers.get(name) as Reader)(env)));
@@ -64,8 +67,7 @@ export function createIdentityAssertions(config: Config, now: () => number): Ide
     },
   };
 
-  function assertion(signer: Signer, auth: AuthResult, keys: AssertionKeys): string | Promise<string> {
-    const nowMs = now();
+  function assertion(signer: Signer, auth: AuthResult, keys: AssertionKeys, nowMs: number): string | Promise<string> {
     return signer.cache.get(auth.claims, auth.encodedClaims, keys, nowMs) ?? sign(signer, auth, keys, nowMs);
   }
 
@@ -90,7 +92,7 @@ export function createIdentityAssertions(config: Config, now: () => number): Ide
 type Reader = ReturnType<typeof assertionKeysReader>;
 
 /** Each route that signs, mapped to its signer; one signer per setting and audience. */
-function compileSigners(config: Config): Map<RouteConfig, Signer> {
+function compileSigners(config: Config, readers: ReadonlyMap<string, Reader>): Map<RouteConfig, Signer> {
   const bySetting = new Map<IdentityAssertionConfig, Map<string, Signer>>();
   const signers = new Map<RouteConfig, Signer>();
   for (const route of config.routes) {
@@ -101,7 +103,12 @@ function compileSigners(config: Config): Map<RouteConfig, Signer> {
     bySetting.set(settings, byAudience);
     let signer = byAudience.get(audience);
     if (!signer) {
-      signer = { settings, audience, cache: createAssertionCache(IDENTITY_ASSERTION_CACHE_MAX_ENTRIES) };
+      signer = {
+        settings,
+        audience,
+        cache: createAssertionCache(IDENTITY_ASSERTION_CACHE_MAX_ENTRIES),
+        keys: readers.get(settings.signingKey) as Reader,
+      };
       byAudience.set(audience, signer);
     }
     signers.set(route, signer);

@@ -31,11 +31,15 @@ export type Forward = (
   auth: AuthResult | null,
   /** The Worker's bindings, where the signing secret is read. */
   env: unknown,
+  /**
+   * When the request is sent, in epoch milliseconds: the identity signature's timestamp and the
+   * identity assertion's clock. The caller's one reading (a clock read is a call into the runtime).
+   */
+  sentAtMs: number,
 ) => Promise<Response>;
 
 export interface ForwardDeps {
   readonly fetch?: typeof fetch;
-  readonly now?: () => number;
   /** The identity assertions a verified request carries (`createIdentityAssertions`). Default: none. */
   readonly assertions?: IdentityAssertions | undefined;
 }
@@ -47,10 +51,7 @@ export interface ForwardDeps {
  * upgrade is passed on and the origin's 101 returned with its socket. An origin is a URL or a
  * Worker service binding; both get the same request, headers and error mapping.
  */
-export function createForwarder(
-  config: Config,
-  { fetch: doFetch = fetch, now = Date.now, assertions }: ForwardDeps = {},
-): Forward {
+export function createForwarder(config: Config, { fetch: doFetch = fetch, assertions }: ForwardDeps = {}): Forward {
   const hasOwn = (level: Pick<RouteConfig, 'origin' | 'originService'>) =>
     level.origin !== undefined || level.originService !== undefined;
   if (!hasOwn(config) && !config.routes.every(hasOwn)) throw new ConfigError('ORIGIN', 'is required');
@@ -73,7 +74,7 @@ export function createForwarder(
   };
   const signer = config.signingSecret === undefined ? undefined : identitySigner(config.signingSecret);
 
-  return async (request, url, route, auth, env) => {
+  return async (request, url, route, auth, env, sentAtMs) => {
     // The nearest level that names an origin decides, by URL or by service binding.
     const base = hasOwn(route) ? route.origin : config.origin;
     // A binding is not a variable: read per request, checked before anything is sent.
@@ -89,7 +90,7 @@ export function createForwarder(
     // Set after the client's copy was stripped, and before the signature, which covers it.
     const assertionHeader = auth ? route.identityAssertion?.header : undefined;
     if (auth && assertionHeader !== undefined && assertions) {
-      const assertion = assertions.assertionFor(route, auth, env) as string | Promise<string>;
+      const assertion = assertions.assertionFor(route, auth, env, sentAtMs) as string | Promise<string>;
       headers.set(assertionHeader, typeof assertion === 'string' ? assertion : await assertion);
     }
     if (auth && signer) {
@@ -97,7 +98,7 @@ export function createForwarder(
       headers.set(
         IDENTITY_SIGNATURE_HEADER,
         await signIdentity(await signer(env), {
-          timestamp: Math.floor(now() / 1000),
+          timestamp: Math.floor(sentAtMs / 1000),
           method,
           pathAndQuery: target.slice(target.indexOf('/', target.indexOf('//') + 2)),
           headers: names.map((name) => [name, headers.get(name) as string] as const),

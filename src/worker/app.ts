@@ -32,7 +32,7 @@ export function createApp(config: Config, deps: AppDeps = {}): GatewayApp {
   const log = levelledLogger(deps.log ?? consoleLogger, observability.logLevel);
   const now = deps.now ?? Date.now;
   const report = createReporter(log, observability.logLevel, { successSample: observability.successSample });
-  const assertions = createIdentityAssertions(config, now);
+  const assertions = createIdentityAssertions(config);
   const forward = createForwarder(config, { ...deps, assertions });
   const verifier = createVerifier(config, { ...deps, log });
   const app = new Hono<{ Bindings: Env }>();
@@ -40,17 +40,19 @@ export function createApp(config: Config, deps: AppDeps = {}): GatewayApp {
   app.all('*', async (c) => {
     // Parsed once; the origin receives the normalised path the route matched, never the raw one.
     const url = new URL(c.req.url);
+    // Read once: each read of a URL's member is a call into the runtime.
+    const path = url.pathname;
     // Answered before any route, as the resource metadata is: public keys, never forwarded.
-    if (assertions && url.pathname === assertions.jwksPath) return assertionJwks(c.req.raw, c.env, assertions, report);
+    if (assertions && path === assertions.jwksPath) return assertionJwks(c.req.raw, c.env, assertions, report);
     const admitted = await guard(c, url);
     if (admitted instanceof Response) return admitted;
     const sentAt = now();
-    const response = await forward(c.req.raw, admitted.url, admitted.route, admitted.auth, c.env);
+    const response = await forward(c.req.raw, admitted.url, admitted.route, admitted.auth, c.env, sentAt);
     report(c.env, {
       outcome: 'forwarded',
       status: response.status,
       method: c.req.method,
-      path: url.pathname,
+      path,
       decision: admitted.decision,
       originMs: now() - sentAt,
     });
