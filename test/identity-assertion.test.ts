@@ -18,7 +18,7 @@ import { assertionKey, keySet, PUBLIC_JWK_MEMBERS } from './helpers/assertion-ke
 import { TestIssuer } from './helpers/issuer.ts';
 import { type Echo, TestOrigin } from './helpers/origin.ts';
 import { policyIssuer } from './helpers/policy.ts';
-import { bearer, ClockedGateway, callWorker, WORKER_URL } from './helpers/worker.ts';
+import { bearer, ClockedGateway, callWorker, varsFor, WORKER_URL } from './helpers/worker.ts';
 
 const KEYS = 'ASSERTION_KEYS';
 const ASSERTION_ISSUER = 'https://edge.example.test';
@@ -187,15 +187,11 @@ describe('what the assertion says', () => {
 
   it('the flat variables IDENTITY_ASSERTION_KEY and IDENTITY_ASSERTION_ISSUER turn it on', async () => {
     const origin = new TestOrigin();
-    const env = {
-      ISSUER: issuer.url,
-      AUDIENCE: 'https://api.example.test',
-      JWKS_URI: issuer.jwksUri,
-      ORIGIN: origin.url,
+    const env = varsFor(issuer, origin, {
       IDENTITY_ASSERTION_KEY: KEYS,
       IDENTITY_ASSERTION_ISSUER: ASSERTION_ISSUER,
       [KEYS]: keySet(es256),
-    } as Env;
+    } as Partial<Env>);
     const echo = await echoOf(await callWorker(bearer(await issuer.mint()), env));
     const jwks = createLocalJWKSet(await jwksOf(env));
     const { payload } = await jwtVerify(echo.headers[HEADER] as string, jwks, { issuer: ASSERTION_ISSUER });
