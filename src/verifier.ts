@@ -143,8 +143,14 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
       route.config.access === 'public' || target.preflight ? null : await identify(request, url, route, io, decision);
     if (own !== route) admitsToo(own, auth, request);
     // Last, after authorization: a refused request never spends a caller's budget. A preflight is the browser's, not a call.
-    const limit = route.config.rateLimit;
-    if (limit && !target.preflight) await checkRateLimit(limit, route.label, auth?.claims, request, io, log);
+    if (!target.preflight) {
+      const limit = route.config.rateLimit;
+      if (limit) await checkRateLimit(limit, route.label, auth, request, io, log);
+      // The request's own route counts it too when override headers routed it elsewhere: an
+      // origin that ignores them runs the request's own method and path.
+      const ownLimit = own === route ? undefined : own.config.rateLimit;
+      if (ownLimit) await checkRateLimit(ownLimit, own.label, auth, request, io, log);
+    }
     // A token in the URL never reaches the origin (it would end up in its logs).
     const forwarded = withoutQueryTokens(
       withoutQueryTokens(target.url, route.credentials.queryNames),

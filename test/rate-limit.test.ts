@@ -1,4 +1,5 @@
 import { env } from 'cloudflare:workers';
+import type { JWTPayload } from 'jose';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { rateLimitKey, rateLimitSubject } from '../src/authz/rate-limit.ts';
 import type { RateLimitConfig } from '../src/config.ts';
@@ -39,9 +40,10 @@ async function awayFromWindowEdge(): Promise<void> {
 const unique = () => crypto.randomUUID().slice(0, 8);
 const clientIp = () => `2001:db8::${unique().slice(0, 4)}:${unique().slice(0, 4)}`;
 
-function policy(routes: Record<string, unknown>[], origin = new TestOrigin()): Env {
+/** A policy of `routes` in front of `origin`, with `top` merged into its top level. */
+function policy(routes: Record<string, unknown>[], origin = new TestOrigin(), top: Record<string, unknown> = {}): Env {
   return {
-    ...policyVars({ issuers: { corp: policyIssuer(issuer) }, routes, origin: origin.url }),
+    ...policyVars({ issuers: { corp: policyIssuer(issuer) }, routes, origin: origin.url, ...top }),
     [BINDING]: limiter,
   } as Env;
 }
@@ -107,6 +109,28 @@ describe('rate_limit with a Rate Limiting binding', () => {
       expect(await status(bearer(token, '/x', { headers: { 'cf-connecting-ip': clientIp() } }), vars)).toBe(200);
     }
     expect(await status(bearer(await tokenFor({ sub: 'late', org }), '/x'), vars)).toBe(429);
+  });
+
+  it('a request routed elsewhere by override headers still counts against its own route', async () => {
+    const origin = new TestOrigin();
+    const overriding = policy(
+      [
+        { path: '/login', methods: ['POST'], access: 'public', rate_limit: limited('client_ip') },
+        { path: '/*', access: 'public' },
+      ],
+      origin,
+      { forward_override_headers: true },
+    );
+    const ip = clientIp();
+    // Each names another method: routed by /* (no limit), but an origin that ignores the header runs POST /login.
+    const login = () =>
+      new Request(`${WORKER_URL}/login`, {
+        method: 'POST',
+        headers: { 'cf-connecting-ip': ip, 'x-http-method-override': 'PUT' },
+      });
+    for (let i = 0; i < LIMIT; i++) expect(await status(login(), overriding)).toBe(200);
+    expect(await status(login(), overriding)).toBe(429);
+    expect(await origin.hits()).toBe(LIMIT);
   });
 
   it('client_id counts a client’s tokens together, by azp when there is no client_id', async () => {
@@ -210,14 +234,24 @@ describe('the rate-limit key', () => {
   const bySub: RateLimitConfig = { binding: BINDING, periodSeconds: 60, key: { kind: 'claim', claim: 'sub' } };
   const request = new Request(WORKER_URL, { headers: { 'cf-connecting-ip': '192.0.2.7' } });
 
-  it('is the keyed claim, else the client address', () => {
-    expect(rateLimitSubject(bySub, { sub: 'alice' }, request)).toBe('claim:alice');
-    expect(rateLimitSubject(bySub, { sub: '' }, request)).toBe('ip:192.0.2.7');
-    expect(rateLimitSubject(bySub, undefined, request)).toBe('ip:192.0.2.7');
+  const corp = (claims: JWTPayload) => ({ claims, issuerId: 'corp', tenant: undefined });
+
+  it('is the keyed claim with the issuer that vouches for it, else the client address', () => {
+    expect(rateLimitSubject(bySub, corp({ sub: 'alice' }), request)).toBe('claim:corp\n\nalice');
+    expect(rateLimitSubject(bySub, corp({ sub: '' }), request)).toBe('ip:192.0.2.7');
+    expect(rateLimitSubject(bySub, null, request)).toBe('ip:192.0.2.7');
     const byOrg: RateLimitConfig = { ...bySub, key: { kind: 'claim', claim: 'org' } };
-    expect(rateLimitSubject(byOrg, { org: { id: 7 } }, request)).toBe('claim:{"id":7}');
+    expect(rateLimitSubject(byOrg, corp({ org: { id: 7 } }), request)).toBe('claim:corp\n\n{"id":7}');
     const byIp: RateLimitConfig = { ...bySub, key: { kind: 'client_ip' } };
-    expect(rateLimitSubject(byIp, { sub: 'alice' }, request)).toBe('ip:192.0.2.7');
+    expect(rateLimitSubject(byIp, corp({ sub: 'alice' }), request)).toBe('ip:192.0.2.7');
+  });
+
+  it('another issuer’s or another tenant’s caller with the same claim has a count of its own', () => {
+    const alice = rateLimitSubject(bySub, corp({ sub: 'alice' }), request);
+    const partner = { claims: { sub: 'alice' }, issuerId: 'partner', tenant: undefined };
+    expect(rateLimitSubject(bySub, partner, request)).not.toBe(alice);
+    const tenant = (id: string) => ({ claims: { sub: 'alice' }, issuerId: 'entra', tenant: id });
+    expect(rateLimitSubject(bySub, tenant('t1'), request)).not.toBe(rateLimitSubject(bySub, tenant('t2'), request));
   });
 
   it('is a SHA-256 of the route label and the subject: nothing of the identity in clear, another route another key', async () => {

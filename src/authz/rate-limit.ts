@@ -23,19 +23,30 @@ export interface RateLimitIo {
   rateLimiter?(name: string): RateLimiter | undefined;
 }
 
+/** Who a verified request's token says the caller is: the fields of `AuthResult` a key is made of. */
+export interface Caller {
+  readonly claims: JWTPayload;
+  /** The policy's id of the issuer that verified the token: one issuer's `sub` is not another's. */
+  readonly issuerId: string;
+  /** The tenant its `iss` named under a `{tenantid}` template, so two tenants' users never share a count. */
+  readonly tenant: string | undefined;
+}
+
 /** Cloudflare's address of the client; a request without it (never one through Cloudflare's network) shares one count. */
 const CLIENT_IP_HEADER = 'cf-connecting-ip';
 
 /**
- * What the request is counted by, as `kind:value`: the keyed claim of the verified token (a
- * string as is, anything else as JSON), else the client's address, so a token without the
- * claim is still counted, never let through uncounted.
+ * What the request is counted by: the keyed claim of the verified token (a string as is,
+ * anything else as JSON) together with the issuer and tenant that vouch for it, so a caller of
+ * another issuer or tenant holding the same value cannot spend this one's budget; else the
+ * client's address, so a token without the claim is still counted, never let through uncounted.
  */
-export function rateLimitSubject(limit: RateLimitConfig, claims: JWTPayload | undefined, request: Request): string {
-  if (claims !== undefined && limit.key.kind !== 'client_ip') {
+export function rateLimitSubject(limit: RateLimitConfig, caller: Caller | null, request: Request): string {
+  if (caller !== null && limit.key.kind !== 'client_ip') {
+    const { claims } = caller;
     const value = limit.key.kind === 'client_id' ? (claims.client_id ?? claims.azp) : claimAt(claims, limit.key.claim);
     const text = typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value);
-    if (text !== '') return `claim:${text}`;
+    if (text !== '') return `claim:${caller.issuerId}\n${caller.tenant ?? ''}\n${text}`;
   }
   return `ip:${request.headers.get(CLIENT_IP_HEADER) ?? ''}`;
 }
@@ -57,14 +68,14 @@ export async function rateLimitKey(routeLabel: string, subject: string): Promise
 export async function checkRateLimit(
   limit: RateLimitConfig,
   routeLabel: string,
-  claims: JWTPayload | undefined,
+  caller: Caller | null,
   request: Request,
   io: RateLimitIo,
   log: Logger,
 ): Promise<void> {
   const limiter = io.rateLimiter?.(limit.binding);
   if (limiter === undefined) throw new ConfigError(limit.binding, 'is not a Rate Limiting binding of this Worker');
-  const key = await rateLimitKey(routeLabel, rateLimitSubject(limit, claims, request));
+  const key = await rateLimitKey(routeLabel, rateLimitSubject(limit, caller, request));
   let success: boolean;
   try {
     ({ success } = await limiter.limit({ key }));
