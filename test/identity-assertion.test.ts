@@ -10,12 +10,13 @@ import {
   jwtVerify,
 } from 'jose';
 import { beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
+import { DEV_INTROSPECTION_CLIENT } from '../scripts/dev-introspection-client.ts';
 import { DEFAULT_IDENTITY_ASSERTION_JWKS_PATH, RESERVED_IDENTITY_ASSERTION_CLAIMS } from '../src/constants.ts';
 import type { Env } from '../src/env.ts';
 import { edgeVerifier } from '../src/hono/middleware.ts';
 import { verifyIdentitySignature } from '../src/identity/signature.ts';
 import { assertionKey, keySet, PUBLIC_JWK_MEMBERS } from './helpers/assertion-keys.ts';
-import { TestIssuer } from './helpers/issuer.ts';
+import { AUDIENCE, TestIssuer } from './helpers/issuer.ts';
 import { type Echo, TestOrigin } from './helpers/origin.ts';
 import { policyIssuer } from './helpers/policy.ts';
 import { bearer, ClockedGateway, callWorker, varsFor, WORKER_URL } from './helpers/worker.ts';
@@ -176,6 +177,30 @@ describe('what the assertion says', () => {
     expect(payload.scope).toBe('read write');
   });
 
+  it('an introspection answer without iss: token_iss is the issuer that answered', async () => {
+    const origin = new TestOrigin();
+    const token = `at_${crypto.randomUUID().replaceAll('-', '')}`;
+    await issuer.introspectable(token, {
+      sub: 'user-42',
+      scope: 'read',
+      aud: AUDIENCE,
+      exp: Math.floor(Date.now() / 1000) + 600,
+    });
+    const introspecting = policyIssuer(issuer, {
+      introspection: {
+        endpoint: issuer.introspectionEndpoint,
+        client_id: DEV_INTROSPECTION_CLIENT.id,
+        client_secret: 'INTROSPECTION_SECRET',
+      },
+    });
+    const env = {
+      ...vars(policyFor(origin, { issuers: { corp: introspecting } })),
+      INTROSPECTION_SECRET: DEV_INTROSPECTION_CLIENT.secret,
+    } as Env;
+    const payload = decodeJwt((await echoOf(await callWorker(bearer(token), env))).headers[HEADER] as string);
+    expect(payload).toMatchObject({ sub: 'user-42', token_iss: issuer.url });
+  });
+
   it('through a service binding, aud is the binding’s name', async () => {
     const policy = policyFor(new TestOrigin(), { origin: undefined, origin_service: 'ORIGIN_SERVICE' });
     const service = (env as unknown as Env).ORIGIN_SERVICE;
@@ -308,6 +333,22 @@ describe('signing once per token and route', () => {
     expect(sign).toHaveBeenCalledTimes(1);
   });
 
+  it('never outlives the token: exp is the token’s own when that comes first, and reuse ends halfway to it', async () => {
+    const origin = new TestOrigin();
+    const gateway = new ClockedGateway(vars(policyFor(origin)));
+    const expiresAt = gateway.nowSeconds + 20;
+    const token = await issuer.mint({ at: gateway.nowSeconds, claims: { exp: expiresAt } });
+    const again = async () => (await echoOf(await gateway.call(bearer(token)))).headers[HEADER] as string;
+    const first = await again();
+    expect(decodeJwt(first).exp).toBe(expiresAt);
+    gateway.advance(9);
+    expect(await again()).toBe(first);
+    gateway.advance(1);
+    const renewed = await again();
+    expect(renewed).not.toBe(first);
+    expect(decodeJwt(renewed).exp).toBe(expiresAt);
+  });
+
   it('two routes with different audiences each sign their own', async () => {
     const [a, b] = [new TestOrigin(), new TestOrigin()];
     const policy = policyFor(a, {
@@ -349,6 +390,19 @@ describe('the JWKS endpoint', () => {
     const head = await callWorker(new Request(JWKS_URL, { method: 'HEAD' }), env);
     expect(head.status).toBe(200);
     expect(await head.text()).toBe('');
+    expect(await origin.hits()).toBe(0);
+  });
+
+  it.each([
+    ['a doubled slash', `${WORKER_URL}//.well-known/edge-verifier/jwks.json`],
+    ['an encoded dot', `${WORKER_URL}/.well-known/edge-verifier/jwks%2Ejson`],
+  ])('another spelling of its path (%s) is answered too, never forwarded', async (_name, url) => {
+    // With a token, so that the catch-all route would forward it were it not the gateway's own.
+    const origin = new TestOrigin();
+    const authorization = `Bearer ${await issuer.mint()}`;
+    const variant = await callWorker(new Request(url, { headers: { authorization } }), vars(policyFor(origin)));
+    expect(variant.headers.get('content-type')).toBe('application/jwk-set+json');
+    expect(((await variant.json()) as { keys: JWK[] }).keys.map((key) => key.kid)).toEqual(['edge-1', 'edge-2']);
     expect(await origin.hits()).toBe(0);
   });
 

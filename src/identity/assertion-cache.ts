@@ -1,8 +1,8 @@
 /**
  * Signed assertions kept for reuse, per isolate and assertion setting, so that a repeated token
- * costs no signature: keyed by the verified payload segment (the same payload asserts the same
- * identity), each used until half its lifetime has passed, and only with the keys that signed
- * it (a rotated secret is a miss).
+ * costs no signature: keyed by the verifying issuer and the verified payload segment (the same
+ * payload from the same issuer asserts the same identity), each used until its reuse time, and
+ * only with the keys that signed it (a rotated secret is a miss).
  *
  * In front of that, the verified payload object itself: a token served from the verified-token
  * cache comes with the same object every time, and finding an object in a WeakMap costs no
@@ -14,12 +14,13 @@
  */
 export interface AssertionCache<Keys> {
   /**
-   * The assertion signed for this verified payload (its object `claims`, its text `payload`)
-   * with `keys`, while it may still be reused at `nowMs`.
+   * The assertion signed for this verified payload (its object `claims`, its text `payload`, the
+   * id of the issuer that verified it) with `keys`, while it may still be reused at `nowMs`.
    */
-  get(claims: object, payload: string, keys: Keys, nowMs: number): string | undefined;
+  get(claims: object, issuerId: string, payload: string, keys: Keys, nowMs: number): string | undefined;
   set(
     claims: object,
+    issuerId: string,
     payload: string,
     keys: Keys,
     entry: { readonly jwt: string; readonly reuseUntilMs: number },
@@ -33,6 +34,9 @@ interface Entry<Keys> {
   readonly keys: Keys;
   readonly reuseUntilMs: number;
 }
+
+/** Built only when the payload object is not found: an issuer id holds no line break, so no two pairs make one text. */
+const textKey = (issuerId: string, payload: string) => `${issuerId}\n${payload}`;
 
 export function createAssertionCache<Keys>(maxEntries: number): AssertionCache<Keys> {
   const generationSize = Math.max(1, Math.floor(maxEntries / 2));
@@ -50,24 +54,26 @@ export function createAssertionCache<Keys>(maxEntries: number): AssertionCache<K
   }
 
   return {
-    get(claims, payload, keys, nowMs) {
+    get(claims, issuerId, payload, keys, nowMs) {
       const held = byObject.get(claims);
       if (held && usable(held, keys, nowMs)) return held.jwt;
-      const recent = newer.get(payload);
-      const entry = recent ?? older.get(payload);
+      const text = textKey(issuerId, payload);
+      const recent = newer.get(text);
+      const entry = recent ?? older.get(text);
       if (!entry) return undefined;
       if (!recent) {
-        older.delete(payload);
-        if (usable(entry, keys, nowMs)) insert(payload, entry);
+        older.delete(text);
+        if (usable(entry, keys, nowMs)) insert(text, entry);
       }
       if (!usable(entry, keys, nowMs)) return undefined;
       byObject.set(claims, entry);
       return entry.jwt;
     },
-    set(claims, payload, keys, { jwt, reuseUntilMs }) {
+    set(claims, issuerId, payload, keys, { jwt, reuseUntilMs }) {
       const entry = { jwt, keys, reuseUntilMs };
-      older.delete(payload);
-      insert(payload, entry);
+      const text = textKey(issuerId, payload);
+      older.delete(text);
+      insert(text, entry);
       byObject.set(claims, entry);
     },
     get size() {

@@ -16,6 +16,8 @@ export interface AssertionInput {
   readonly audience: string;
   /** The verified token's claims. */
   readonly token: JWTPayload;
+  /** The `iss` that vouched for the token: its own, else the verifying issuer's (an introspection answer may have none). */
+  readonly tokenIssuer: string | undefined;
   /** The token's subject, when it has a non-empty one. */
   readonly subject: string | undefined;
   /** When it is signed, in whole Unix seconds. */
@@ -27,15 +29,19 @@ export interface AssertionInput {
 /**
  * The payload, in this order: `iss` (ours), `aud`, `sub`, `iat`, `exp`, `jti`, the token
  * issuer's `iss` as `token_iss`, then each listed claim the token has. The reserved names are
- * refused at start-up, so a listed claim never overwrites ours.
+ * refused at start-up, so a listed claim never overwrites ours. `exp` is `lifetime_seconds` on,
+ * or the token's own `exp` when that comes first: an assertion never outlives the credential it
+ * stands for (an inner service that takes it as its token would otherwise extend it).
  */
-export function assertionClaims({ settings, audience, token, subject, issuedAt, jti }: AssertionInput): JWTPayload {
+export function assertionClaims(input: AssertionInput): JWTPayload {
+  const { settings, audience, token, subject, issuedAt, jti, tokenIssuer } = input;
   const claims: JWTPayload = { iss: settings.issuer, aud: audience };
   if (subject !== undefined) claims.sub = subject;
   claims.iat = issuedAt;
-  claims.exp = issuedAt + settings.lifetimeSeconds;
+  const lifetimeEnd = issuedAt + settings.lifetimeSeconds;
+  claims.exp = typeof token.exp === 'number' && token.exp < lifetimeEnd ? token.exp : lifetimeEnd;
   claims.jti = jti;
-  if (typeof token.iss === 'string') claims.token_iss = token.iss;
+  if (tokenIssuer !== undefined) claims.token_iss = tokenIssuer;
   for (const name of settings.claims) {
     if (name !== 'sub' && Object.hasOwn(token, name) && token[name] !== undefined) claims[name] = token[name];
   }

@@ -4,9 +4,10 @@
  * The keys are read from their secrets per request (a binding), parsed once per value.
  */
 import type { JWK } from 'jose';
-import type { Config, IdentityAssertionConfig, RouteConfig } from '../config.ts';
+import type { Config, IdentityAssertionConfig, IssuerConfig, RouteConfig } from '../config.ts';
 import { IDENTITY_ASSERTION_CACHE_MAX_ENTRIES } from '../constants.ts';
 import { ConfigError } from '../errors.ts';
+import { TENANT_PLACEHOLDER } from '../issuers/issuer-pattern.ts';
 import type { AuthResult } from '../verifier.ts';
 import { assertionClaims, signAssertion } from './assertion.ts';
 import { type AssertionCache, createAssertionCache } from './assertion-cache.ts';
@@ -48,6 +49,7 @@ export function createIdentityAssertions(config: Config): IdentityAssertions | u
   if (shared === undefined) return undefined;
   const readers = new Map(shared.signingKeys.map((name) => [name, assertionKeysReader(name)] as const));
   const signers = compileSigners(config, readers);
+  const issuerNames = new Map(config.issuers.map((issuer) => [issuer.id, issuerName(issuer)] as const));
 
   return {
     jwksPath: shared.jwksPath,
@@ -68,7 +70,9 @@ export function createIdentityAssertions(config: Config): IdentityAssertions | u
   };
 
   function assertion(signer: Signer, auth: AuthResult, keys: AssertionKeys, nowMs: number): string | Promise<string> {
-    return signer.cache.get(auth.claims, auth.encodedClaims, keys, nowMs) ?? sign(signer, auth, keys, nowMs);
+    return (
+      signer.cache.get(auth.claims, auth.issuerId, auth.encodedClaims, keys, nowMs) ?? sign(signer, auth, keys, nowMs)
+    );
   }
 
   async function sign(signer: Signer, auth: AuthResult, keys: AssertionKeys, nowMs: number): Promise<string> {
@@ -77,19 +81,31 @@ export function createIdentityAssertions(config: Config): IdentityAssertions | u
       settings: signer.settings,
       audience: signer.audience,
       token: auth.claims,
+      tokenIssuer:
+        typeof auth.claims.iss === 'string' ? auth.claims.iss : issuerNames.get(auth.issuerId)?.(auth.tenant),
       subject: auth.subject,
       issuedAt,
       jti: crypto.randomUUID(),
     });
     const jwt = await signAssertion(claims, keys.signing);
     // Reused until half its lifetime has passed: an origin always receives one with time left.
-    const reuseUntilMs = (issuedAt + signer.settings.lifetimeSeconds / 2) * 1000;
-    signer.cache.set(auth.claims, auth.encodedClaims, keys, { jwt, reuseUntilMs });
+    const reuseUntilMs = (issuedAt + ((claims.exp as number) - issuedAt) / 2) * 1000;
+    signer.cache.set(auth.claims, auth.issuerId, auth.encodedClaims, keys, { jwt, reuseUntilMs });
     return jwt;
   }
 }
 
 type Reader = ReturnType<typeof assertionKeysReader>;
+
+/**
+ * The `iss` an issuer stands for when the token names none (an introspection answer need not):
+ * its first accepted `iss`, a `{tenantid}` template filled with the token's tenant; `undefined`
+ * for a template without one.
+ */
+function issuerName({ issuer }: IssuerConfig): (tenant: string | undefined) => string | undefined {
+  if (!issuer.includes(TENANT_PLACEHOLDER)) return () => issuer;
+  return (tenant) => (tenant === undefined ? undefined : issuer.replace(TENANT_PLACEHOLDER, tenant));
+}
 
 /** Each route that signs, mapped to its signer; one signer per setting and audience. */
 function compileSigners(config: Config, readers: ReadonlyMap<string, Reader>): Map<RouteConfig, Signer> {

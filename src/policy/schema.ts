@@ -252,7 +252,7 @@ const identityAssertionMembers = {
   lifetime_seconds: seconds(
     MIN_IDENTITY_ASSERTION_LIFETIME_SECONDS,
     MAX_IDENTITY_ASSERTION_LIFETIME_SECONDS,
-    `Seconds from iat to exp; an assertion is reused for the same verified token until half of it has passed. Default ${DEFAULT_IDENTITY_ASSERTION_LIFETIME_SECONDS}.`,
+    `Seconds from iat to exp, or fewer when the verified token expires sooner (an assertion never outlives it); an assertion is reused for the same verified token until half of it has passed. Default ${DEFAULT_IDENTITY_ASSERTION_LIFETIME_SECONDS}.`,
   ),
   claims: v.optional(
     v.pipe(
