@@ -11,7 +11,6 @@ import { consoleLogger, levelledLogger } from '../observe/log.ts';
 import { createReporter, type Reporter } from '../observe/report.ts';
 import { DEFAULT_OBSERVABILITY, type ObservabilitySettings } from '../observe/settings.ts';
 import { createForwarder } from '../proxy/forward.ts';
-import { normalizePath } from '../routing/normalize-path.ts';
 import { createVerifier, type Verifier, type VerifierDeps } from '../verifier.ts';
 
 export interface GatewayApp {
@@ -43,16 +42,15 @@ export function createApp(config: Config, deps: AppDeps = {}): GatewayApp {
     const url = new URL(c.req.url);
     // Read once: each read of a URL's member is a call into the runtime.
     const path = url.pathname;
-    // Answered before any route, as the resource metadata is: public keys, never forwarded, under
-    // any spelling that routes would read as its path (`//.well-known/…`, `%2E`).
-    if (
-      assertions &&
-      (path === assertions.jwksPath || normalizePath(path, config.paths).path === assertions.jwksPath)
-    ) {
-      return assertionJwks(c.req.raw, c.env, assertions, report);
-    }
+    // Answered before any route, as the resource metadata is: public keys, never forwarded.
+    if (assertions && path === assertions.jwksPath) return assertionJwks(c.req.raw, c.env, assertions, report);
     const admitted = await guard(c, url);
     if (admitted instanceof Response) return admitted;
+    // Another spelling that routes read as that path (`//.well-known/…`, `%2E`) is never forwarded
+    // either; found from the path the guard normalised, so an ordinary request pays nothing for it.
+    if (assertions && admitted.decision.matchedPath === assertions.jwksPath) {
+      return assertionJwks(c.req.raw, c.env, assertions, report);
+    }
     const sentAt = now();
     const response = await forward(c.req.raw, admitted.url, admitted.route, admitted.auth, c.env, sentAt);
     report(c.env, {
