@@ -57,6 +57,18 @@ describe('the protected-resource metadata of a resource without a path', () => {
     expect(await origin.hits()).toBe(0);
   });
 
+  it.each([
+    ['a doubled slash', `${WORKER_URL}//.well-known/oauth-protected-resource`],
+    ['an encoded dot', `${WORKER_URL}/%2Ewell-known/oauth-protected-resource`],
+  ])('answers another spelling of its path (%s) too, never passing it to the origin', async (_name, url) => {
+    // With a token, so that the catch-all route would forward it were it not the gateway's own.
+    const origin = new TestOrigin();
+    const request = new Request(url, { headers: { authorization: `Bearer ${await corp.mint()}` } });
+    const response = await callWorker(request, policyVars(origin, { resource }));
+    expect(await metadataOf(response)).toMatchObject({ resource: 'https://api.example.test' });
+    expect(await origin.hits()).toBe(0);
+  });
+
   it('leaves scopes_supported out when it is not configured, and publishes the named authorization servers', async () => {
     const origin = new TestOrigin();
     const vars = policyVars(origin, {

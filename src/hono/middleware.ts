@@ -69,7 +69,11 @@ export function requestGuard(
     const decision = newDecision();
     try {
       if (resource && url.pathname === resource.metadataPath) return metadata(c, url, resource);
-      return await verifier.authenticate(c.req.raw, new WorkerIo(c.env, kvBinding, c), url, decision);
+      const admitted = await verifier.authenticate(c.req.raw, new WorkerIo(c.env, kvBinding, c), url, decision);
+      // Another spelling that routes read as that path (`//.well-known/…`, `%2E`) is never passed
+      // on either; found from the path just normalised, so an ordinary request pays nothing for it.
+      if (resource && decision.matchedPath === resource.metadataPath) return metadata(c, url, resource);
+      return admitted;
     } catch (error) {
       return refuse(error, verifier.challenge, report, {
         method: c.req.method,
