@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { Config } from '../config.ts';
 import type { Env } from '../env.ts';
 import { VerifierError } from '../errors.ts';
-import { requestGuard } from '../hono/middleware.ts';
+import { type OwnDocument, requestGuard } from '../hono/middleware.ts';
 import { assertionJwksResponse } from '../http/assertion-jwks.ts';
 import { refuse } from '../http/refuse.ts';
 import { createIdentityAssertions, type IdentityAssertions } from '../identity/identity-assertions.ts';
@@ -36,21 +36,17 @@ export function createApp(config: Config, deps: AppDeps = {}): GatewayApp {
   const forward = createForwarder(config, { ...deps, assertions });
   const verifier = createVerifier(config, { ...deps, log });
   const app = new Hono<{ Bindings: Env }>();
-  const guard = requestGuard(verifier, { kvBinding: GATEWAY_KV_BINDING, report });
+  const documents: [string, OwnDocument][] = assertions
+    ? [[assertions.jwksPath, (c) => assertionJwks(c.req.raw, c.env as Env, assertions, report)]]
+    : [];
+  const guard = requestGuard(verifier, { kvBinding: GATEWAY_KV_BINDING, report, documents });
   app.all('*', async (c) => {
     // Parsed once; the origin receives the normalised path the route matched, never the raw one.
     const url = new URL(c.req.url);
-    // Read once: each read of a URL's member is a call into the runtime.
+    // Read once, here and by the guard: each read of a URL's member is a call into the runtime.
     const path = url.pathname;
-    // Answered before any route, as the resource metadata is: public keys, never forwarded.
-    if (assertions && path === assertions.jwksPath) return assertionJwks(c.req.raw, c.env, assertions, report);
-    const admitted = await guard(c, url);
+    const admitted = await guard(c, url, path);
     if (admitted instanceof Response) return admitted;
-    // Another spelling that routes read as that path (`//.well-known/…`, `%2E`) is never forwarded
-    // either; found from the path the guard normalised, so an ordinary request pays nothing for it.
-    if (assertions && admitted.decision.matchedPath === assertions.jwksPath) {
-      return assertionJwks(c.req.raw, c.env, assertions, report);
-    }
     const sentAt = now();
     const response = await forward(c.req.raw, admitted.url, admitted.route, admitted.auth, c.env, sentAt);
     report(c.env, {
