@@ -58,8 +58,9 @@ const bearerRequest = (token: string) => new Request(RESOURCE, { headers: { auth
  * Request that fetch would build from its arguments); the JWKS still comes over loopback.
  */
 const originInIsolate: typeof fetch = (input, init) => {
-  // fetch builds a Request from its arguments (converting init.headers) before it sends it; that is counted too.
-  const request = new Request(input, init);
+  // fetch builds a Request from its arguments (converting init.headers) before it sends it, and
+  // that is counted too; a Request given alone it sends as it is (workerd's Request::coerce).
+  const request = input instanceof Request && init === undefined ? input : new Request(input, init);
   return request.url.startsWith(ORIGIN) ? Promise.resolve(new Response('{"ok":true}')) : fetch(request);
 };
 

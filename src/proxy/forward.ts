@@ -7,7 +7,7 @@ import type { IdentityAssertions } from '../identity/identity-assertions.ts';
 import { IDENTITY_SIGNATURE_HEADER, importIdentityKey, signIdentity } from '../identity/signature.ts';
 import type { AuthResult } from '../verifier.ts';
 import { readBinding, readSecret, secretParser } from '../worker/secrets.ts';
-import { headerPlan, identityHeaderNames, originRequestHeaders } from './headers.ts';
+import { editOriginHeaders, headerPlan, identityHeaderNames } from './headers.ts';
 
 /** The origin URL for a request: the origin's base path, then the request's path and query. */
 export function originUrl(origin: string, { pathname, search }: URL): string {
@@ -81,12 +81,25 @@ export function createForwarder(config: Config, { fetch: doFetch = fetch, assert
     const service =
       base === undefined ? serviceBinding(env, (route.originService ?? config.originService) as string) : undefined;
     const method = request.method;
-    const headers = originRequestHeaders(request.headers, method, auth, plan);
+    const incoming = request.headers;
+    const target = base === undefined ? serviceUrl(url) : originUrl(base, url);
+    const hasBody = method !== 'GET' && method !== 'HEAD';
+    const abort = new AbortController();
+    // The origin request is built first and its headers (the constructor's copy of the client's)
+    // edited in place; fetch sends a Request given alone as it is, without another copy.
+    const outgoing = new Request(target, {
+      method,
+      headers: incoming,
+      body: hasBody ? uploadAbortingOnFailure(request.body, abort) : null,
+      redirect: 'manual',
+      signal: abort.signal,
+    });
+    const headers = outgoing.headers;
+    editOriginHeaders(headers, incoming, method, auth, plan);
     // The token stays where the client put it unless the policy says otherwise.
     if (!config.forwardAuthorization) {
       for (const source of stripped(route.tokenSources ?? config.tokenSources)) source.strip(headers);
     }
-    const target = base === undefined ? serviceUrl(url) : originUrl(base, url);
     // Set after the client's copy was stripped, and before the signature, which covers it.
     const assertionHeader = auth ? route.identityAssertion?.header : undefined;
     if (auth && assertionHeader !== undefined && assertions) {
@@ -105,21 +118,12 @@ export function createForwarder(config: Config, { fetch: doFetch = fetch, assert
         }),
       );
     }
-    const hasBody = method !== 'GET' && method !== 'HEAD';
     // Bounds the wait for the response headers only: once they arrive the timer is cleared, so
     // a body that has started streaming, or a WebSocket past its 101, is never cut.
-    const abort = new AbortController();
     const timeoutMs = route.originTimeoutMs ?? config.originTimeoutMs;
     const timer = setTimeout(() => abort.abort(new VerifierError('origin_timeout')), timeoutMs);
-    const init: RequestInit = {
-      method,
-      headers,
-      body: hasBody ? uploadAbortingOnFailure(request.body, abort) : null,
-      redirect: 'manual',
-      signal: abort.signal,
-    };
     try {
-      return await (service ? service.fetch(target, init) : doFetch(target, init));
+      return await (service ? service.fetch(outgoing) : doFetch(outgoing));
     } catch (error) {
       const reason: unknown = abort.signal.reason;
       if (abort.signal.aborted && reason instanceof VerifierError) throw reason;

@@ -40,41 +40,42 @@ export function headerPlan({
 }
 
 /**
- * The headers the origin receives: the client's, minus hop-by-hop fields (and those the
- * client's `Connection` names), minus every `X-Auth-*` and mapped name, plus our identity
- * headers when verified. A WebSocket handshake keeps its `Upgrade: websocket`. Runs on every
- * request, where each call into `Headers` is a crossing into the runtime (a few thousand
- * instructions): one copy, one pass over the names, then deletes only for names the request
- * actually has, and the `Upgrade` value read only when the request has one.
+ * Turns `outgoing`, a copy of the client's headers `incoming`, into the headers the origin
+ * receives: minus hop-by-hop fields (and those the client's `Connection` names), minus every
+ * `X-Auth-*` and mapped name, plus our identity headers when verified. A WebSocket handshake
+ * keeps its `Upgrade: websocket`. Runs on every request, where each call into `Headers` is a
+ * crossing into the runtime (a few thousand instructions): one pass over the client's names,
+ * then deletes only for names the request actually has, and the `Upgrade` value read only when
+ * the request has one. The copy is the one the origin request's constructor makes, edited in
+ * place: a second copy of every header would cost as much as the pass.
  */
-export function originRequestHeaders(
+export function editOriginHeaders(
+  outgoing: Headers,
   incoming: Headers,
   method: string,
   auth: AuthResult | null,
   plan: HeaderPlan,
-): Headers {
-  const headers = new Headers(incoming);
+): void {
   let hasConnection = false;
   let hasUpgrade = false;
   for (const name of incoming.keys()) {
     if (name === 'connection') hasConnection = true;
     else if (name === 'upgrade') hasUpgrade = true;
-    if (plan.removed.has(name) || name.startsWith(AUTH_HEADER_PREFIX)) headers.delete(name);
+    if (plan.removed.has(name) || name.startsWith(AUTH_HEADER_PREFIX)) outgoing.delete(name);
   }
   if (hasConnection) {
     for (const listed of (incoming.get('connection') ?? '').split(',')) {
       const name = listed.trim().toLowerCase();
-      if (name) headers.delete(name);
+      if (name) outgoing.delete(name);
     }
   }
-  if (hasUpgrade && method === 'GET' && isWebSocketUpgrade(incoming)) headers.set('upgrade', 'websocket');
+  if (hasUpgrade && method === 'GET' && isWebSocketUpgrade(incoming)) outgoing.set('upgrade', 'websocket');
   if (auth) {
     // A subject that cannot be a header value exactly is left out; the origin still has it in X-Auth-Claims.
-    if (auth.subject !== undefined && isHeaderSafe(auth.subject)) headers.set('x-auth-subject', auth.subject);
-    headers.set('x-auth-claims', auth.encodedClaims);
-    if (plan.mappings.length > 0) setMappedHeaders(headers, auth.claims, plan.mappings);
+    if (auth.subject !== undefined && isHeaderSafe(auth.subject)) outgoing.set('x-auth-subject', auth.subject);
+    outgoing.set('x-auth-claims', auth.encodedClaims);
+    if (plan.mappings.length > 0) setMappedHeaders(outgoing, auth.claims, plan.mappings);
   }
-  return headers;
 }
 
 /** The identity headers set on this request, in the order they are signed: the identity assertion's last. */
