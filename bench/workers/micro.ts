@@ -13,6 +13,9 @@
  *   gateway / passthrough: one whole request through edge-verifier's gateway, or through a
  *     Hono pass-through like system A, both with the origin answered in the isolate; the
  *     gateway with a no-op logger (what the Worker's own work costs);
+ *   floor: the pass-through plus only the calls into the runtime that a verified forward of a
+ *     repeated token requires (bench/workers/floor.ts): what the behaviour costs before any of
+ *     edge-verifier's own JavaScript;
  *   gateway-assertion: the same gateway with an identity assertion on every forwarded request;
  *   gateway-<level>: the same gateway as deployed, writing its log lines with the real console
  *     logger at LOG_LEVEL=<level> (`gateway-default`: the default level);
@@ -28,6 +31,7 @@ import { normalizePath } from '../../src/routing/normalize-path.ts';
 import { parseTokenShape } from '../../src/token/token-shape.ts';
 import { createVerifier } from '../../src/verifier.ts';
 import { createApp } from '../../src/worker/app.ts';
+import { createFloor } from './floor.ts';
 import { createPassthrough } from './passthrough.ts';
 
 type Bindings = {
@@ -97,6 +101,8 @@ function buildGateways(env: Bindings): Record<string, Gateway> {
     'gateway-debug': logged('debug'),
     // System A's own app (bench/workers/passthrough.ts).
     passthrough: { app: createPassthrough(originInIsolate), env: { ORIGIN } },
+    // A plus only the runtime calls a verified forward requires (bench/workers/floor.ts).
+    floor: { app: createFloor(originInIsolate), env: { ORIGIN } },
   };
 }
 
@@ -159,7 +165,7 @@ export default {
       for (let i = 0; i < n; i++) if (bearerRequest(tokens[i % tokens.length] as string).url) ok++;
       return Response.json({ ok });
     }
-    if (op === 'passthrough' || op.startsWith('gateway')) {
+    if (op === 'passthrough' || op === 'floor' || op.startsWith('gateway')) {
       gateways ??= buildGateways(env);
       const gateway = gateways[op];
       if (!gateway) throw new Error(`no operation ${op}`);
