@@ -48,6 +48,8 @@ export interface Authenticated {
   readonly route: RouteConfig;
   /** The URL the origin receives: the normalised path that the route matched, the query as sent. */
   readonly url: URL;
+  /** The request's own method, as sent: what the origin receives (read once; each read is a call into the runtime). */
+  readonly method: string;
   /** The verified identity; `null` on a public route, a CORS preflight, or an optional route without a token. */
   readonly auth: AuthResult | null;
   /** What each step found (route, issuer, key), for the request's decision line. */
@@ -156,7 +158,7 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): Verifie
       withoutQueryTokens(target.url, route.credentials.queryNames),
       own === route ? [] : own.credentials.queryNames,
     );
-    return { route: own.config, url: forwarded, auth, decision };
+    return { route: own.config, url: forwarded, method: target.sentMethod, auth, decision };
   }
 
   /** The route's token, verified, bound and authorised; `null` on an optional route that has none. */

@@ -124,7 +124,7 @@ export function verifierMiddleware(verifier: Verifier, options: GuardOptions = {
     report(c.env, {
       outcome: 'allowed',
       status: c.res.status,
-      method: c.req.method,
+      method: admitted.method,
       path: new URL(c.req.url).pathname,
       decision: admitted.decision,
     });

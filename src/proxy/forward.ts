@@ -5,7 +5,7 @@ import type { TokenSource } from '../credentials/token-source.ts';
 import { ConfigError, VerifierError } from '../errors.ts';
 import type { IdentityAssertions } from '../identity/identity-assertions.ts';
 import { IDENTITY_SIGNATURE_HEADER, importIdentityKey, signIdentity } from '../identity/signature.ts';
-import type { AuthResult } from '../verifier.ts';
+import type { Authenticated } from '../verifier.ts';
 import { readBinding, readSecret, secretParser } from '../worker/secrets.ts';
 import { editOriginHeaders, headerPlan, identityHeaderNames } from './headers.ts';
 
@@ -25,10 +25,8 @@ function serviceUrl({ host, pathname, search }: URL): string {
 
 export type Forward = (
   request: Request,
-  /** The request's URL, already parsed by the caller (route matching read it too). */
-  url: URL,
-  route: RouteConfig,
-  auth: AuthResult | null,
+  /** What the guard admitted: the route, the URL the origin receives (parsed once), the method as sent, the identity. */
+  admitted: Pick<Authenticated, 'route' | 'url' | 'method' | 'auth'>,
   /** The Worker's bindings, where the signing secret is read. */
   env: unknown,
   /**
@@ -74,13 +72,12 @@ export function createForwarder(config: Config, { fetch: doFetch = fetch, assert
   };
   const signer = config.signingSecret === undefined ? undefined : identitySigner(config.signingSecret);
 
-  return async (request, url, route, auth, env, sentAtMs) => {
+  return async (request, { route, url, method, auth }, env, sentAtMs) => {
     // The nearest level that names an origin decides, by URL or by service binding.
     const base = hasOwn(route) ? route.origin : config.origin;
     // A binding is not a variable: read per request, checked before anything is sent.
     const service =
       base === undefined ? serviceBinding(env, (route.originService ?? config.originService) as string) : undefined;
-    const method = request.method;
     const incoming = request.headers;
     const target = base === undefined ? serviceUrl(url) : originUrl(base, url);
     const hasBody = method !== 'GET' && method !== 'HEAD';

@@ -12,6 +12,8 @@ export interface RequestTarget {
   readonly path: NormalizedPath;
   /** The request's path as sent (after the URL parser), for the decision line when it differs. */
   readonly sentPath: string;
+  /** The request's own method, as sent: what the origin receives, whatever routes matched. */
+  readonly sentMethod: string;
   /** The URL the origin receives: the request's normalised path, its query as sent. */
   readonly url: URL;
   /** A CORS preflight (never one that carries override headers: browsers send none on a preflight). */
@@ -43,12 +45,13 @@ export function requestTarget(request: Request, url: URL, rules: TargetRules): R
   if (overrides === undefined) {
     const preflight = method === 'OPTIONS' && isCorsPreflight(request);
     const routed = preflight ? (request.headers.get('access-control-request-method') ?? method) : method;
-    return { method: routed, path, sentPath, url: forwarded, preflight, own: undefined };
+    return { method: routed, path, sentPath, sentMethod: method, url: forwarded, preflight, own: undefined };
   }
   return {
     method: overrides.method ?? method,
     path: overrides.path ?? path,
     sentPath,
+    sentMethod: method,
     url: forwarded,
     preflight: false,
     own: { method, path },

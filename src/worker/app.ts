@@ -48,11 +48,11 @@ export function createApp(config: Config, deps: AppDeps = {}): GatewayApp {
     const admitted = await guard(c, url, path);
     if (admitted instanceof Response) return admitted;
     const sentAt = now();
-    const response = await forward(c.req.raw, admitted.url, admitted.route, admitted.auth, c.env, sentAt);
+    const response = await forward(c.req.raw, admitted, c.env, sentAt);
     report(c.env, {
       outcome: 'forwarded',
       status: response.status,
-      method: c.req.method,
+      method: admitted.method,
       path,
       decision: admitted.decision,
       originMs: now() - sentAt,
