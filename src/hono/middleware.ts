@@ -117,7 +117,9 @@ export function verifierMiddleware(verifier: Verifier, options: GuardOptions = {
   const report = options.report ?? createReporter(consoleLogger, 'info');
   const guard = requestGuard(verifier, { ...options, report });
   return async function edgeVerifierMiddleware(c, next) {
-    const admitted = await guard(c);
+    // Parsed once, for the guard and the decision line.
+    const url = new URL(c.req.url);
+    const admitted = await guard(c, url);
     if (admitted instanceof Response) return admitted;
     c.set('auth', admitted.auth);
     await next();
@@ -125,7 +127,7 @@ export function verifierMiddleware(verifier: Verifier, options: GuardOptions = {
       outcome: 'allowed',
       status: c.res.status,
       method: admitted.method,
-      path: new URL(c.req.url).pathname,
+      path: url.pathname,
       decision: admitted.decision,
     });
   };
