@@ -43,7 +43,8 @@ export function createApp(config: Config, deps: AppDeps = {}): GatewayApp {
   app.all('*', async (c) => {
     // Parsed once; the origin receives the normalised path the route matched, never the raw one.
     const url = new URL(c.req.url);
-    // Read once, here and by the guard: each read of a URL's member is a call into the runtime.
+    // Read once for the guard's own documents and the decision line: each read of a URL's member
+    // is a call into the runtime.
     const path = url.pathname;
     const admitted = await guard(c, url, path);
     if (admitted instanceof Response) return admitted;
